@@ -1,0 +1,241 @@
+//! Everything tcpwave knows about one open capture file.
+//!
+//! Wireshark hands a post-dissector other dissectors' fields only on its first, in-order pass over
+//! a file; later passes (tshark `-2`, every GUI re-dissection) come in any order and without them.
+//! So the first pass computes each frame's labels once ([`Capture::observe_frame`]) and every pass
+//! renders from them ([`Capture::views`]).
+
+use std::collections::HashMap;
+
+use crate::connection::{Answer, Connection, HandshakeTimes, Label, Observation, Segment, Side, Step};
+use crate::vocab::{Anomaly, HandshakeVerdict, Phase, TcpState, TeardownVerdict};
+
+#[derive(Debug, Default)]
+pub struct Capture {
+    /// The highest frame number the first pass has reached.
+    frontier: u32,
+    /// The first TCP layer's label, indexed by frame number.
+    labels: Vec<Option<Label>>,
+    /// Labels of second and later TCP layers (tunnels), which few frames have.
+    later_layers: HashMap<u32, Vec<Label>>,
+    /// In frame order, so a frame's answers are found by binary search.
+    answers: Vec<Answer>,
+    connections: HashMap<u32, Connection>,
+}
+
+impl Capture {
+    pub fn new() -> Capture {
+        Capture::default()
+    }
+
+    /// Whether `frame` has not been seen yet, so its fields are there to read.
+    pub fn is_unseen(&self, frame: u32) -> bool {
+        frame > self.frontier
+    }
+
+    /// Labels the TCP layers of `frame`, in the order they appear in it. Frames come in capture
+    /// order; a frame already seen is ignored, so a later pass cannot disturb the first.
+    pub fn observe_frame(&mut self, frame: u32, layers: &[Segment]) {
+        if !self.is_unseen(frame) {
+            return;
+        }
+        self.frontier = frame;
+        for (layer, segment) in layers.iter().enumerate() {
+            let layer = u8::try_from(layer).unwrap_or(u8::MAX);
+            let connection = self.connections.entry(segment.stream).or_insert_with(|| Connection::new(segment));
+            let Observation { label, answers } = connection.observe(segment, layer);
+            self.answers.extend(answers.into_iter().flatten());
+            if layer == 0 {
+                let index = frame as usize;
+                if self.labels.len() <= index {
+                    self.labels.resize(index + 1, None);
+                }
+                self.labels[index] = Some(label);
+            } else {
+                self.later_layers.entry(frame).or_default().push(label);
+            }
+        }
+    }
+
+    /// One view per TCP layer of `frame`. `settled` says the whole capture has been seen, so the
+    /// connections' verdicts are final.
+    pub fn views(&self, frame: u32, settled: bool) -> impl Iterator<Item = View<'_>> {
+        let first = self.labels.get(frame as usize).copied().flatten();
+        let later = self.later_layers.get(&frame).map(Vec::as_slice).unwrap_or_default();
+        first.into_iter().chain(later.iter().copied()).enumerate().filter_map(move |(layer, label)| {
+            let connection = self.connections.get(&label.stream)?;
+            Some(View { frame, layer: layer as u8, label, connection, answers: self.answers_of(frame), settled })
+        })
+    }
+
+    pub fn connection(&self, stream: u32) -> Option<&Connection> {
+        self.connections.get(&stream)
+    }
+
+    pub fn connection_count(&self) -> usize {
+        self.connections.len()
+    }
+
+    fn answers_of(&self, frame: u32) -> &[Answer] {
+        let start = self.answers.partition_point(|answer| answer.frame < frame);
+        let end = self.answers.partition_point(|answer| answer.frame <= frame);
+        &self.answers[start..end]
+    }
+}
+
+/// One step of a packet, with what it acknowledges and the timings it completes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepView {
+    pub step: Step,
+    pub repeat: bool,
+    pub answer: Option<Answer>,
+    pub handshake_times: Option<HandshakeTimes>,
+    pub teardown_duration_ns: Option<i64>,
+}
+
+/// What tcpwave shows for one TCP layer of one frame.
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a> {
+    pub frame: u32,
+    pub layer: u8,
+    label: Label,
+    connection: &'a Connection,
+    answers: &'a [Answer],
+    settled: bool,
+}
+
+impl<'a> View<'a> {
+    pub fn stream(&self) -> u32 {
+        self.label.stream
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.label.phase
+    }
+
+    pub fn client_state(&self) -> TcpState {
+        self.label.client
+    }
+
+    pub fn server_state(&self) -> TcpState {
+        self.label.server
+    }
+
+    pub fn sender(&self) -> Side {
+        self.label.sender
+    }
+
+    pub fn connection(&self) -> &'a Connection {
+        self.connection
+    }
+
+    pub fn steps(&self) -> impl Iterator<Item = StepView> + '_ {
+        self.label.steps.iter().map(move |step| {
+            let repeat = self.label.repeats.contains(step);
+            let answer = self.answers.iter().find(|a| a.layer == self.layer && a.step == step).copied();
+            let completes_handshake =
+                step == Step::Handshake(3) && self.connection.handshake_done().is_some_and(|m| m.frame == self.frame);
+            let completes_teardown = matches!(step, Step::Teardown(2) | Step::Teardown(4))
+                && self.connection.teardown_done().is_some_and(|m| m.frame == self.frame);
+            StepView {
+                step,
+                repeat,
+                answer,
+                handshake_times: if completes_handshake && !repeat { self.connection.handshake_times() } else { None },
+                teardown_duration_ns: if completes_teardown { self.connection.teardown_duration_ns() } else { None },
+            }
+        })
+    }
+
+    /// The connection's verdicts, once the whole capture has been seen.
+    pub fn verdicts(&self) -> Option<(HandshakeVerdict, TeardownVerdict)> {
+        self.settled.then(|| (self.connection.handshake_verdict(), self.connection.teardown_verdict()))
+    }
+
+    /// Every anomaly on this packet, each with the sentence that explains it.
+    pub fn anomalies(&self) -> Vec<(Anomaly, String)> {
+        let mut found: Vec<Anomaly> = self.label.anomalies.iter().collect();
+        let unanswered = self.label.steps.contains(Step::Handshake(1))
+            && self.verdicts().is_some_and(|(handshake, _)| handshake == HandshakeVerdict::Unanswered);
+        if unanswered {
+            found.push(Anomaly::Unanswered);
+        }
+        found.into_iter().map(|anomaly| (anomaly, self.explain(anomaly))).collect()
+    }
+
+    fn explain(&self, anomaly: Anomaly) -> String {
+        let sender = self.label.sender;
+        let peer = sender.peer();
+        let own = self.connection.facts(sender);
+        let other = self.connection.facts(peer);
+        let frame_of = |sent: Option<crate::connection::Sent>| sent.map_or(0, |s| s.first.frame);
+        match anomaly {
+            Anomaly::Refused => format!(
+                "Connection refused: the {} answers the SYN in frame {} with a RST",
+                sender.as_str(),
+                other.syn.map_or(0, |syn| syn.latest_frame)
+            ),
+            Anomaly::Abort => format!("Connection aborted: the {} sent a RST", sender.as_str()),
+            Anomaly::Unanswered => "SYN never answered in this capture".to_owned(),
+            Anomaly::Retransmission => {
+                let repeated: Vec<String> = self
+                    .steps()
+                    .filter(|step| step.repeat)
+                    .map(|step| match (step.step, step.answer) {
+                        (Step::Handshake(1), _) => format!("SYN retransmitted (first sent in frame {})", frame_of(own.syn)),
+                        (Step::Handshake(2), _) => {
+                            format!("SYN/ACK retransmitted (first sent in frame {})", frame_of(own.synack))
+                        }
+                        (Step::Teardown(1 | 3), _) => format!("FIN retransmitted (first sent in frame {})", frame_of(own.fin)),
+                        (step, Some(answer)) => format!(
+                            "{} repeated: answers the {} retransmitted in frame {}",
+                            step.packet_name(),
+                            if matches!(step, Step::Handshake(_)) { "SYN/ACK" } else { "FIN" },
+                            answer.answered_frame
+                        ),
+                        (step, None) => format!("{} repeated", step.packet_name()),
+                    })
+                    .collect();
+                repeated.join("; ")
+            }
+            Anomaly::SimultaneousOpen => format!(
+                "Simultaneous open: the {} sent a SYN too (frame {})",
+                peer.as_str(),
+                frame_of(other.syn)
+            ),
+            Anomaly::SimultaneousClose => format!(
+                "Simultaneous close: this FIN crosses the {}'s FIN (frame {})",
+                peer.as_str(),
+                frame_of(other.fin)
+            ),
+            Anomaly::HalfClose => format!(
+                "Half-close: the {} sends data after acknowledging the {}'s FIN (frame {})",
+                sender.as_str(),
+                peer.as_str(),
+                frame_of(other.fin)
+            ),
+            Anomaly::Midstream => "Connection seen without its handshake (the capture starts mid-stream)".to_owned(),
+            Anomaly::BadAck => {
+                let wrong: Vec<String> = self
+                    .steps()
+                    .filter_map(|step| step.answer.filter(|a| !a.ok()).map(|a| (step.step, a)))
+                    .map(|(step, answer)| {
+                        format!(
+                            "{} acknowledges {}, expected {} (frame {})",
+                            step.packet_name(),
+                            answer.actual,
+                            answer.expected,
+                            answer.answered_frame
+                        )
+                    })
+                    .collect();
+                wrong.join("; ")
+            }
+            Anomaly::IsnChanged => format!(
+                "SYN repeated with a new initial sequence number {} (first SYN in frame {})",
+                own.syn.map_or(0, |syn| syn.seq),
+                frame_of(own.syn)
+            ),
+        }
+    }
+}

@@ -1,0 +1,724 @@
+//! One TCP connection's handshake and teardown, packet by packet.
+//!
+//! [`Connection::observe`] takes the segments of one `tcp.stream` in capture order and labels each:
+//! its steps (README, "How packets are labelled"), the states both sides are left in, the phase,
+//! and anomalies. The connection keeps only facts, not per-packet history, so its size does not
+//! grow with the number of packets.
+
+use crate::vocab::{Anomaly, HandshakeVerdict, Phase, TcpState, TeardownVerdict};
+
+/// TCP header flags, as Wireshark's `tcp.flags` holds them (RFC 793 section 3.1, RFC 3168).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Flags(pub u16);
+
+impl Flags {
+    pub const FIN: u16 = 0x001;
+    pub const SYN: u16 = 0x002;
+    pub const RST: u16 = 0x004;
+    pub const PSH: u16 = 0x008;
+    pub const ACK: u16 = 0x010;
+
+    pub fn has(self, bit: u16) -> bool {
+        self.0 & bit != 0
+    }
+}
+
+/// One TCP layer of one frame: what the machine needs to know about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    pub frame: u32,
+    /// Capture time in nanoseconds since the epoch.
+    pub time_ns: i64,
+    /// Wireshark's `tcp.stream`.
+    pub stream: u32,
+    /// Identifies the sending endpoint (address and port) within its stream.
+    pub sender: u64,
+    pub flags: Flags,
+    /// Raw (absolute) sequence and acknowledgment numbers.
+    pub seq: u32,
+    pub ack: u32,
+    pub payload_len: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Side {
+    Client,
+    Server,
+}
+
+impl Side {
+    pub fn peer(self) -> Side {
+        match self {
+            Side::Client => Side::Server,
+            Side::Server => Side::Client,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Client => "client",
+            Side::Server => "server",
+        }
+    }
+}
+
+/// A step of the three-way handshake (1 to 3) or of the four-way teardown (1 to 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    Handshake(u8),
+    Teardown(u8),
+}
+
+impl Step {
+    /// Every step, in the order a packet carrying several lists them.
+    pub const ALL: [Step; 7] = [
+        Step::Handshake(1),
+        Step::Handshake(2),
+        Step::Handshake(3),
+        Step::Teardown(1),
+        Step::Teardown(2),
+        Step::Teardown(3),
+        Step::Teardown(4),
+    ];
+
+    pub fn number(self) -> u8 {
+        match self {
+            Step::Handshake(n) | Step::Teardown(n) => n,
+        }
+    }
+
+    /// The packet a step is, as the textbook diagrams name it.
+    pub fn packet_name(self) -> &'static str {
+        match self {
+            Step::Handshake(1) => "SYN",
+            Step::Handshake(2) => "SYN/ACK",
+            Step::Handshake(_) => "ACK",
+            Step::Teardown(1) | Step::Teardown(3) => "FIN",
+            Step::Teardown(_) => "ACK of FIN",
+        }
+    }
+
+    fn bit(self) -> u8 {
+        match self {
+            Step::Handshake(n) => 1 << (n - 1),
+            Step::Teardown(n) => 1 << (n + 2),
+        }
+    }
+}
+
+/// The steps one packet carries (a FIN/ACK can be teardown steps 2 and 3 at once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StepSet(u8);
+
+impl StepSet {
+    pub fn insert(&mut self, step: Step) {
+        self.0 |= step.bit();
+    }
+
+    pub fn contains(self, step: Step) -> bool {
+        self.0 & step.bit() != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Step> {
+        Step::ALL.into_iter().filter(move |step| self.contains(*step))
+    }
+
+    fn has_teardown(self) -> bool {
+        self.iter().any(|step| matches!(step, Step::Teardown(_)))
+    }
+}
+
+/// The anomalies found on one packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AnomalySet(u16);
+
+impl AnomalySet {
+    pub fn insert(&mut self, anomaly: Anomaly) {
+        self.0 |= 1 << anomaly as u16;
+    }
+
+    pub fn contains(self, anomaly: Anomaly) -> bool {
+        self.0 & (1 << anomaly as u16) != 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Anomaly> {
+        Anomaly::ALL.iter().copied().filter(move |a| self.contains(*a))
+    }
+}
+
+/// What one packet is, as computed when it was first seen. Small on purpose: one is kept per
+/// TCP layer of every frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Label {
+    pub stream: u32,
+    pub steps: StepSet,
+    pub repeats: StepSet,
+    pub anomalies: AnomalySet,
+    pub phase: Phase,
+    pub client: TcpState,
+    pub server: TcpState,
+    pub sender: Side,
+}
+
+/// How a step that acknowledges a SYN or a FIN (handshake 2 and 3, teardown 2 and 4) fits it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answer {
+    pub frame: u32,
+    pub layer: u8,
+    pub step: Step,
+    /// The latest earlier frame carrying the SYN or FIN this step acknowledges.
+    pub answered_frame: u32,
+    /// The acknowledgment number a correct peer sends.
+    pub expected: u32,
+    /// The one this packet sent.
+    pub actual: u32,
+}
+
+impl Answer {
+    pub fn ok(&self) -> bool {
+        self.expected == self.actual
+    }
+}
+
+/// A frame and its capture time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    pub frame: u32,
+    pub time_ns: i64,
+}
+
+/// A SYN, SYN/ACK or FIN a side sent, and how often.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    pub first: Mark,
+    pub latest_frame: u32,
+    /// Sequence number of the SYN or FIN flag itself.
+    pub seq: u32,
+    /// Payload carried with a SYN (TCP Fast Open); 0 for a FIN, whose data precedes `seq`.
+    pub len: u32,
+}
+
+impl Sent {
+    fn new(segment: &Segment, seq: u32, len: u32) -> Sent {
+        Sent {
+            first: Mark { frame: segment.frame, time_ns: segment.time_ns },
+            latest_frame: segment.frame,
+            seq,
+            len,
+        }
+    }
+
+    /// The acknowledgment number that acknowledges this flag and the data sent with it.
+    pub fn end(&self) -> u32 {
+        self.seq.wrapping_add(self.len).wrapping_add(1)
+    }
+}
+
+/// What one side sent, and what it has seen of its peer as far as the capture shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SideFacts {
+    pub syn: Option<Sent>,
+    pub synack: Option<Sent>,
+    pub fin: Option<Sent>,
+    /// Frame of this side's latest handshake step 3 and teardown step 2 or 4.
+    latest_syn_answer: Option<u32>,
+    latest_fin_answer: Option<u32>,
+    pub sent_packets: bool,
+    syn_received: bool,
+    syn_acked: bool,
+    fin_received: bool,
+    fin_acked: bool,
+    /// This side sent its FIN after receiving the peer's (CLOSE_WAIT, then LAST_ACK).
+    closed_passively: bool,
+}
+
+impl SideFacts {
+    /// The initial sequence number, from the latest SYN or SYN/ACK this side sent.
+    fn isn(&self) -> Option<u32> {
+        match (self.syn, self.synack) {
+            (Some(syn), Some(synack)) if syn.latest_frame > synack.latest_frame => Some(syn.seq),
+            (_, Some(synack)) => Some(synack.seq),
+            (syn, None) => syn.map(|s| s.seq),
+        }
+    }
+
+    /// RFC 793 section 3.2 state, derived from the facts.
+    fn state(&self, reset: bool) -> TcpState {
+        if reset {
+            return TcpState::Closed;
+        }
+        if self.fin.is_some() {
+            return match (self.closed_passively, self.fin_received, self.fin_acked) {
+                (true, _, true) => TcpState::Closed,
+                (true, _, false) => TcpState::LastAck,
+                (false, false, false) => TcpState::FinWait1,
+                (false, false, true) => TcpState::FinWait2,
+                (false, true, false) => TcpState::Closing,
+                (false, true, true) => TcpState::TimeWait,
+            };
+        }
+        if self.fin_received {
+            return TcpState::CloseWait;
+        }
+        let sent_syn = self.syn.is_some() || self.synack.is_some();
+        match (self.syn_acked, sent_syn, self.syn_received) {
+            (true, _, _) => TcpState::Established,
+            (false, true, false) => TcpState::SynSent,
+            (false, _, true) => TcpState::SynReceived,
+            (false, false, false) => TcpState::Closed,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Reset {
+    refused: bool,
+    /// The RST came before both FINs were acknowledged.
+    cut_teardown: bool,
+}
+
+/// Timings of the handshake, from the first SYN of the side that completed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HandshakeTimes {
+    pub rtt_ns: i64,
+    pub syn_to_synack_ns: i64,
+    pub synack_to_ack_ns: i64,
+}
+
+/// One `tcp.stream`.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    first_sender: u64,
+    first_sender_side: Side,
+    midstream: bool,
+    sides: [SideFacts; 2],
+    reset: Option<Reset>,
+    /// The first step 3, and the side that sent it.
+    handshake_done: Option<(Mark, Side)>,
+    /// The packet whose acknowledgment completed the teardown.
+    teardown_done: Option<Mark>,
+    active_closer: Option<Side>,
+    simultaneous_close: bool,
+    fin_ack_combined: bool,
+    half_close_seen: bool,
+}
+
+/// What [`Connection::observe`] found in a segment.
+#[derive(Debug, Clone, Copy)]
+pub struct Observation {
+    pub label: Label,
+    pub answers: [Option<Answer>; 2],
+}
+
+/// `a` is at or after `b` in sequence space (RFC 793 section 3.3, modulo 2^32).
+fn seq_at_or_after(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) >= 0
+}
+
+impl Connection {
+    /// A connection whose first packet in the capture is `first`.
+    pub fn new(first: &Segment) -> Connection {
+        let is_syn = first.flags.has(Flags::SYN);
+        let first_sender_side =
+            if is_syn && first.flags.has(Flags::ACK) { Side::Server } else { Side::Client };
+        let mut sides = [SideFacts::default(); 2];
+        let midstream = !is_syn;
+        if midstream {
+            for side in &mut sides {
+                side.syn_received = true;
+                side.syn_acked = true;
+            }
+        }
+        Connection {
+            first_sender: first.sender,
+            first_sender_side,
+            midstream,
+            sides,
+            reset: None,
+            handshake_done: None,
+            teardown_done: None,
+            active_closer: None,
+            simultaneous_close: false,
+            fin_ack_combined: false,
+            half_close_seen: false,
+        }
+    }
+
+    pub fn side_of(&self, segment: &Segment) -> Side {
+        if segment.sender == self.first_sender {
+            self.first_sender_side
+        } else {
+            self.first_sender_side.peer()
+        }
+    }
+
+    pub fn facts(&self, side: Side) -> &SideFacts {
+        &self.sides[side as usize]
+    }
+
+    pub fn is_midstream(&self) -> bool {
+        self.midstream
+    }
+
+    pub fn active_closer(&self) -> Option<Side> {
+        self.active_closer
+    }
+
+    /// The first step 3 (the frame that completed the handshake).
+    pub fn handshake_done(&self) -> Option<Mark> {
+        self.handshake_done.map(|(mark, _)| mark)
+    }
+
+    pub fn teardown_done(&self) -> Option<Mark> {
+        self.teardown_done
+    }
+
+    /// Labels `segment`, the next packet of this connection in capture order.
+    pub fn observe(&mut self, segment: &Segment, layer: u8) -> Observation {
+        let side = self.side_of(segment);
+        let peer = side.peer();
+        let is_first_packet = !self.sides[0].sent_packets && !self.sides[1].sent_packets;
+        self.sides[side as usize].sent_packets = true;
+
+        let mut steps = StepSet::default();
+        let mut repeats = StepSet::default();
+        let mut anomalies = AnomalySet::default();
+        let mut answers = [None, None];
+
+        if is_first_packet && self.midstream {
+            anomalies.insert(Anomaly::Midstream);
+        }
+
+        let flags = segment.flags;
+        if self.reset.is_none() {
+            if flags.has(Flags::RST) {
+                self.observe_reset(side, &mut anomalies);
+            } else {
+                let mut found = Found { steps: &mut steps, repeats: &mut repeats, anomalies: &mut anomalies };
+                if flags.has(Flags::SYN) {
+                    answers[0] = self.observe_syn(segment, side, layer, &mut found);
+                } else if flags.has(Flags::ACK) {
+                    answers[0] = self.observe_syn_answer(segment, side, layer, &mut found);
+                }
+                if flags.has(Flags::ACK) {
+                    let answer = self.observe_fin_answer(segment, side, layer, &mut found);
+                    answers[usize::from(answers[0].is_some())] = answer;
+                }
+                if flags.has(Flags::FIN) {
+                    self.observe_fin(segment, side, &mut found);
+                }
+                self.observe_half_close(segment, side, &mut anomalies);
+                self.update_knowledge(segment, side, peer);
+            }
+        }
+        if answers.iter().flatten().any(|answer| !answer.ok()) {
+            anomalies.insert(Anomaly::BadAck);
+        }
+        if !repeats.is_empty() {
+            anomalies.insert(Anomaly::Retransmission);
+        }
+
+        if self.teardown_done.is_none() && self.sides.iter().all(|s| s.fin.is_some() && s.fin_acked) {
+            self.teardown_done = Some(Mark { frame: segment.frame, time_ns: segment.time_ns });
+        }
+
+        let reset = self.reset.is_some();
+        let label = Label {
+            stream: segment.stream,
+            steps,
+            repeats,
+            anomalies,
+            phase: self.phase_of(steps),
+            client: self.sides[Side::Client as usize].state(reset),
+            server: self.sides[Side::Server as usize].state(reset),
+            sender: side,
+        };
+        Observation { label, answers }
+    }
+
+    /// RFC 793 section 3.4 ("Reset Generation"): a RST that answers a SYN nobody acknowledged
+    /// means no one listens on that port; any other RST aborts the connection.
+    fn observe_reset(&mut self, side: Side, anomalies: &mut AnomalySet) {
+        let peer = side.peer();
+        let refused = !self.midstream
+            && self.sides[peer as usize].syn.is_some()
+            && self.sides[side as usize].synack.is_none()
+            && self.handshake_done.is_none();
+        anomalies.insert(if refused { Anomaly::Refused } else { Anomaly::Abort });
+        self.reset = Some(Reset { refused, cut_teardown: self.teardown_done.is_none() });
+    }
+
+    /// Handshake steps 1 (SYN) and 2 (SYN/ACK).
+    fn observe_syn(&mut self, segment: &Segment, side: Side, layer: u8, found: &mut Found) -> Option<Answer> {
+        let peer_syn = self.sides[side.peer() as usize].syn;
+        let this = &mut self.sides[side as usize];
+        if !segment.flags.has(Flags::ACK) {
+            found.step(Step::Handshake(1), this.syn.is_some());
+            match &mut this.syn {
+                Some(syn) => {
+                    if syn.seq != segment.seq {
+                        found.anomalies.insert(Anomaly::IsnChanged);
+                    }
+                    syn.latest_frame = segment.frame;
+                    syn.seq = segment.seq;
+                    syn.len = segment.payload_len;
+                }
+                None => {
+                    this.syn = Some(Sent::new(segment, segment.seq, segment.payload_len));
+                    if peer_syn.is_some() {
+                        found.anomalies.insert(Anomaly::SimultaneousOpen);
+                    }
+                }
+            }
+            return None;
+        }
+        found.step(Step::Handshake(2), this.synack.is_some());
+        match &mut this.synack {
+            Some(synack) => {
+                synack.latest_frame = segment.frame;
+                synack.seq = segment.seq;
+            }
+            None => this.synack = Some(Sent::new(segment, segment.seq, segment.payload_len)),
+        }
+        // A SYN/ACK may acknowledge the SYN alone or also the data it carried (RFC 7413 section 3).
+        peer_syn.map(|syn| {
+            let acceptable = [syn.seq.wrapping_add(1), syn.end()];
+            let expected = if acceptable.contains(&segment.ack) { segment.ack } else { syn.end() };
+            Answer {
+                frame: segment.frame,
+                layer,
+                step: Step::Handshake(2),
+                answered_frame: syn.latest_frame,
+                expected,
+                actual: segment.ack,
+            }
+        })
+    }
+
+    /// Handshake step 3: the first ACK from a side that sent a SYN, after the peer's SYN/ACK.
+    fn observe_syn_answer(&mut self, segment: &Segment, side: Side, layer: u8, found: &mut Found) -> Option<Answer> {
+        let synack = self.sides[side.peer() as usize].synack?;
+        let this = &mut self.sides[side as usize];
+        if this.syn.is_none() && this.synack.is_some() {
+            return None;
+        }
+        let repeat = match this.latest_syn_answer {
+            None => false,
+            Some(frame) if synack.latest_frame > frame => true,
+            Some(_) => return None,
+        };
+        this.latest_syn_answer = Some(segment.frame);
+        found.step(Step::Handshake(3), repeat);
+        if self.handshake_done.is_none() {
+            self.handshake_done = Some((Mark { frame: segment.frame, time_ns: segment.time_ns }, side));
+        }
+        Some(Answer {
+            frame: segment.frame,
+            layer,
+            step: Step::Handshake(3),
+            answered_frame: synack.latest_frame,
+            expected: synack.end(),
+            actual: segment.ack,
+        })
+    }
+
+    /// Teardown steps 2 and 4: the first packet that acknowledges the peer's FIN.
+    fn observe_fin_answer(&mut self, segment: &Segment, side: Side, layer: u8, found: &mut Found) -> Option<Answer> {
+        let fin = self.sides[side.peer() as usize].fin?;
+        if !seq_at_or_after(segment.ack, fin.end()) {
+            return None;
+        }
+        let this = &mut self.sides[side as usize];
+        let repeat = match this.latest_fin_answer {
+            None => false,
+            Some(frame) if fin.latest_frame > frame => true,
+            Some(_) => return None,
+        };
+        this.latest_fin_answer = Some(segment.frame);
+        let step = if self.active_closer == Some(side) { Step::Teardown(4) } else { Step::Teardown(2) };
+        found.step(step, repeat);
+        Some(Answer {
+            frame: segment.frame,
+            layer,
+            step,
+            answered_frame: fin.latest_frame,
+            expected: fin.end(),
+            actual: segment.ack,
+        })
+    }
+
+    /// Teardown steps 1 (the first FIN) and 3 (the peer's FIN).
+    fn observe_fin(&mut self, segment: &Segment, side: Side, found: &mut Found) {
+        let fin_seq = segment.seq.wrapping_add(segment.payload_len);
+        let active = *self.active_closer.get_or_insert(side) == side;
+        let step = if active { Step::Teardown(1) } else { Step::Teardown(3) };
+        let peer_fin = self.sides[side.peer() as usize].fin;
+        let this = &mut self.sides[side as usize];
+        if let Some(fin) = &mut this.fin {
+            found.step(step, true);
+            fin.latest_frame = segment.frame;
+            fin.seq = fin_seq;
+            return;
+        }
+        this.fin = Some(Sent::new(segment, fin_seq, 0));
+        found.step(step, false);
+        if let Some(peer_fin) = peer_fin {
+            let acknowledges_peer = segment.flags.has(Flags::ACK) && seq_at_or_after(segment.ack, peer_fin.end());
+            if acknowledges_peer {
+                self.fin_ack_combined |= found.steps.contains(Step::Teardown(2));
+            } else {
+                self.simultaneous_close = true;
+                found.anomalies.insert(Anomaly::SimultaneousClose);
+            }
+        }
+    }
+
+    /// RFC 793 section 3.5 allows the side that received a FIN to go on sending: note it once.
+    fn observe_half_close(&mut self, segment: &Segment, side: Side, anomalies: &mut AnomalySet) {
+        let this = &self.sides[side as usize];
+        if segment.payload_len > 0
+            && !self.half_close_seen
+            && self.active_closer == Some(side.peer())
+            && this.fin.is_none()
+            && this.latest_fin_answer.is_some()
+        {
+            self.half_close_seen = true;
+            anomalies.insert(Anomaly::HalfClose);
+        }
+    }
+
+    /// Takes the packet as delivered to the peer, and as evidence of what its sender has received.
+    fn update_knowledge(&mut self, segment: &Segment, side: Side, peer: Side) {
+        let flags = segment.flags;
+        let peer_facts = self.sides[peer as usize];
+        let this = &mut self.sides[side as usize];
+        if flags.has(Flags::ACK) {
+            if let Some(isn) = peer_facts.isn() {
+                this.syn_received = seq_at_or_after(segment.ack, isn.wrapping_add(1));
+                // Acknowledging the peer's SYN/ACK shows this side got the ACK of its own SYN in it.
+                this.syn_acked |= this.syn_received && this.syn.is_some() && peer_facts.synack.is_some();
+            }
+            if let Some(fin) = peer_facts.fin {
+                this.fin_received = seq_at_or_after(segment.ack, fin.end());
+            }
+        } else if flags.has(Flags::SYN) {
+            // A SYN without ACK: this side has seen neither the peer's SYN nor an ACK of its own.
+            this.syn_received = false;
+            this.syn_acked = false;
+        }
+        if flags.has(Flags::FIN) && this.fin.is_some_and(|fin| fin.first.frame == segment.frame) {
+            this.closed_passively = this.fin_received;
+        }
+
+        let receiver = &mut self.sides[peer as usize];
+        if flags.has(Flags::SYN) {
+            receiver.syn_received = true;
+        }
+        if flags.has(Flags::FIN) {
+            receiver.fin_received = true;
+        }
+        if flags.has(Flags::ACK) {
+            if let Some(isn) = receiver.isn() {
+                receiver.syn_acked |= seq_at_or_after(segment.ack, isn.wrapping_add(1));
+            }
+            if let Some(fin) = receiver.fin {
+                receiver.fin_acked |= seq_at_or_after(segment.ack, fin.end());
+            }
+        }
+    }
+
+    /// The phase a packet with `steps` belongs to, given the connection after it.
+    fn phase_of(&self, steps: StepSet) -> Phase {
+        if self.reset.is_some() {
+            Phase::Reset
+        } else if steps.has_teardown() {
+            Phase::Teardown
+        } else if !steps.is_empty() {
+            Phase::Handshake
+        } else if self.sides.iter().any(|side| side.fin.is_some()) {
+            if self.teardown_done.is_some() {
+                Phase::Closed
+            } else {
+                Phase::Teardown
+            }
+        } else if self.midstream {
+            Phase::Midstream
+        } else if self.sides.iter().all(|side| side.syn_acked) {
+            Phase::Established
+        } else {
+            Phase::Handshake
+        }
+    }
+
+    pub fn handshake_verdict(&self) -> HandshakeVerdict {
+        let client = self.facts(Side::Client);
+        let server = self.facts(Side::Server);
+        if self.midstream {
+            HandshakeVerdict::Midstream
+        } else if client.syn.is_some() && server.syn.is_some() {
+            HandshakeVerdict::Simultaneous
+        } else if self.handshake_done.is_some() {
+            HandshakeVerdict::Complete
+        } else if self.reset.is_some_and(|reset| reset.refused) {
+            HandshakeVerdict::Refused
+        } else if !server.sent_packets {
+            HandshakeVerdict::Unanswered
+        } else {
+            HandshakeVerdict::Incomplete
+        }
+    }
+
+    pub fn teardown_verdict(&self) -> TeardownVerdict {
+        if self.reset.is_some_and(|reset| reset.cut_teardown) {
+            return TeardownVerdict::Reset;
+        }
+        let fins = self.sides.iter().filter(|side| side.fin.is_some()).count();
+        match fins {
+            0 => TeardownVerdict::None,
+            1 => TeardownVerdict::HalfClosed,
+            _ if self.simultaneous_close => TeardownVerdict::Simultaneous,
+            _ if self.fin_ack_combined => TeardownVerdict::ThreeWay,
+            _ => TeardownVerdict::FourWay,
+        }
+    }
+
+    /// Timings for the packet that completed the handshake (the first step 3).
+    pub fn handshake_times(&self) -> Option<HandshakeTimes> {
+        let (done, side) = self.handshake_done?;
+        let syn = self.facts(side).syn?;
+        let synack = self.facts(side.peer()).synack?;
+        Some(HandshakeTimes {
+            rtt_ns: done.time_ns - syn.first.time_ns,
+            syn_to_synack_ns: synack.first.time_ns - syn.first.time_ns,
+            synack_to_ack_ns: done.time_ns - synack.first.time_ns,
+        })
+    }
+
+    /// First FIN to the acknowledgment that completed the teardown.
+    pub fn teardown_duration_ns(&self) -> Option<i64> {
+        let done = self.teardown_done?;
+        let first_fin = self.facts(self.active_closer?).fin?;
+        Some(done.time_ns - first_fin.first.time_ns)
+    }
+}
+
+/// Where the step observers write what they found.
+struct Found<'a> {
+    steps: &'a mut StepSet,
+    repeats: &'a mut StepSet,
+    anomalies: &'a mut AnomalySet,
+}
+
+impl Found<'_> {
+    fn step(&mut self, step: Step, repeat: bool) {
+        self.steps.insert(step);
+        if repeat {
+            self.repeats.insert(step);
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::output::Format;
+
+const ABOUT: &str = "Per-connection TCP handshake and teardown reports, from tshark and the tcpwave plugin";
+
+const LONG_ABOUT: &str = "\
+tcpwave runs tshark (with the tcpwave Wireshark plugin loaded) over packet captures and reports,
+for every TCP connection, how it opened and how it closed: the handshake and teardown steps seen,
+their timing, retransmitted steps, acknowledgments that do not fit, and the connection's state
+and history in Zeek's conn.log terms (S0, SF, REJ, ... and ShADadFf).
+
+tshark 4.0 must be installed, with the plugin in its plugin folder: `tcpwave install` puts it
+there, `tcpwave doctor` says what is missing.";
+
+const EXAMPLES: &str = "\
+Examples:
+  One row per connection of every capture under a directory, as CSV:
+    tcpwave report captures/ --format csv -o connections.csv
+
+  Only connections to port 443, read four captures at a time:
+    tcpwave report -Y 'tcp.port == 443' --jobs 4 day1.pcapng day2.pcap.gz
+
+  Totals: verdicts, handshake round-trip percentiles, anomalies, the slowest handshakes:
+    tcpwave summary captures/
+
+  The handshake and teardown of connection (tcp.stream) 3 as a ladder diagram:
+    tcpwave ladder trace.pcap --stream 3
+
+  Set up and check the plugin:
+    tcpwave install && tcpwave doctor
+
+Environment:
+  TCPWAVE_TSHARK   the tshark program to run (default: tshark on PATH)
+
+Exit status: 0 all captures read, 1 some file could not be read (the others are still reported),
+2 usage or environment error (no tshark, wrong version, plugin not loaded).";
+
+#[derive(Debug, Parser)]
+#[command(name = "tcpwave", version, about = ABOUT, long_about = LONG_ABOUT, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// One row per TCP connection: handshake, teardown, timing, Zeek conn_state and history
+    #[command(
+        long_about = "\
+One row per TCP connection (per Wireshark tcp.stream) of every capture given.
+
+Columns (CSV and JSON carry them all; the table shows the main ones):
+  file, stream                 the capture and Wireshark's tcp.stream number
+  orig_h, orig_p, resp_h, resp_p
+                               originator (the client, which sent the first SYN; for a
+                               connection seen midstream, the side seen first) and responder
+  start, duration              first packet (epoch seconds) and first-to-last-packet time
+  handshake, teardown          the plugin's verdicts (complete, refused, unanswered, ...;
+                               four-way, three-way, reset, half-closed, ...)
+  handshake_steps, teardown_steps
+                               steps seen, in order, repeats included: `1 1 2 3`
+  handshake_rtt, syn_to_synack, synack_to_ack, teardown_duration
+                               seconds, with microseconds
+  active_closer                orig or resp: who sent the first FIN
+  packets, orig_bytes, resp_bytes
+                               packets; payload bytes counted in sequence space as Zeek does
+                               (retransmitted bytes are not counted twice)
+  repeats                      packets that repeat a step
+  anomalies                    expert kinds, space separated: refused abort unanswered
+                               retransmission simultaneous_open simultaneous_close half_close
+                               midstream bad_ack
+  conn_state, history          as in Zeek's conn.log (S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0
+                               RSTRH SH SHR OTH; history letters ShADadFfRrTtWwIiQq)
+
+Rows of a capture are written when tshark has finished reading it; captures are read in
+parallel (--jobs), so captures appear in the order they finish.",
+        after_help = "\
+Examples:
+  tcpwave report trace.pcap
+  tcpwave report captures/ --format jsonl -o rows.jsonl
+  tcpwave report -Y 'ip.addr == 10.0.0.5' --format csv day*.pcapng > rows.csv"
+    )]
+    Report(ReportArgs),
+
+    /// Totals per capture and overall: verdicts, handshake RTT percentiles, anomalies
+    #[command(after_help = "\
+Examples:
+  tcpwave summary trace.pcap
+  tcpwave summary captures/ --top 20
+  tcpwave summary captures/ --format json -o summary.json")]
+    Summary(SummaryArgs),
+
+    /// A ladder (sequence) diagram of one connection's handshake and teardown
+    #[command(
+        long_about = "\
+Draws one connection the way TCP textbooks do: the client on the left, the server on the right,
+one arrow per handshake or teardown packet (and every SYN, FIN or RST) with its frame number,
+step, flags and sequence and acknowledgment numbers relative to each side's initial sequence
+number; each side's state after the packet is written beside it. Data packets in between are
+folded into one line with their count and bytes.",
+        after_help = "\
+Examples:
+  tcpwave ladder trace.pcap --stream 0
+  tcpwave report trace.pcap | grep REJ      # find a stream, then draw it"
+    )]
+    Ladder(LadderArgs),
+
+    /// Copy the built plugin into tshark's plugin folder and check that it loads
+    #[command(
+        long_about = "\
+Copies the tcpwave plugin (libtcpwave.so built next to this program, or --plugin FILE) into the
+personal plugin folder of the tshark found, <Personal Plugins>/epan/tcpwave.so (usually
+~/.local/lib/wireshark/plugins/4.0/epan/), then checks that tshark loads it.
+
+tshark run as root ignores the personal plugin folder and WIRESHARK_PLUGIN_DIR: as root, the
+plugin goes to the global plugin folder instead (tshark -G folders, \"Global Plugins\").",
+        after_help = "\
+Examples:
+  cargo build --release && target/release/tcpwave install
+  tcpwave install --plugin /tmp/libtcpwave.so"
+    )]
+    Install(InstallArgs),
+
+    /// Which tshark, which version, where plugins go, whether tcpwave loads, and what to do
+    Doctor,
+}
+
+#[derive(Debug, Args)]
+pub struct CaptureArgs {
+    /// Captures (pcap, pcapng, optionally gzipped) and directories to search
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Write to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Only packets matching this Wireshark display filter (passed to tshark -Y)
+    #[arg(short = 'Y', long = "display-filter", value_name = "FILTER")]
+    pub display_filter: Option<String>,
+
+    /// Captures read at once [default: the number of cores]
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+
+    /// Output format [default: table on a terminal, csv otherwise]
+    #[arg(short, long, value_enum)]
+    pub format: Option<Format>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    /// Readable text
+    Text,
+    /// One JSON document
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value = "text")]
+    pub format: SummaryFormat,
+
+    /// How many anomalies and slowest handshakes to list
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub top: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct LadderArgs {
+    /// The capture
+    pub capture: PathBuf,
+
+    /// The connection: Wireshark's tcp.stream number (the `stream` column of `tcpwave report`)
+    #[arg(short, long, value_name = "N")]
+    pub stream: u64,
+
+    /// Write to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// The plugin to install [default: libtcpwave.so next to this program]
+    #[arg(long, value_name = "FILE")]
+    pub plugin: Option<PathBuf>,
+
+    /// Install into the global plugin folder (the default when run as root)
+    #[arg(long)]
+    pub global: bool,
+}

@@ -1,0 +1,400 @@
+//! The fields asked of tshark and the parsing of one output line into a [`Packet`].
+//!
+//! tshark runs with `-T fields -E separator=/t -E occurrence=a -E aggregator=,`: one line per
+//! frame, one tab-separated column per field, a field that occurs several times in a frame
+//! (a packet with two steps, nested IP headers) as a comma-separated list, and an empty column
+//! for a field that is absent.
+
+use std::net::IpAddr;
+
+use thiserror::Error;
+
+use crate::seconds::Seconds;
+use tcpwave_core::{HandshakeVerdict, TeardownVerdict};
+
+/// The `-e` fields, in column order.
+pub const FIELDS: [&str; 28] = [
+    "frame.number",
+    "frame.time_epoch",
+    "frame.protocols",
+    "tcp.stream",
+    "ip.src",
+    "ip.dst",
+    "ipv6.src",
+    "ipv6.dst",
+    "tcp.srcport",
+    "tcp.dstport",
+    "tcp.flags",
+    "tcp.len",
+    "tcp.seq_raw",
+    "tcp.ack_raw",
+    "tcp.window_size_value",
+    "tcpwave.handshake.step",
+    "tcpwave.teardown.step",
+    "tcpwave.repeat",
+    "tcpwave.state.client",
+    "tcpwave.state.server",
+    "tcpwave.ack_ok",
+    "tcpwave.expected_ack",
+    "tcpwave.handshake.rtt",
+    "tcpwave.handshake.syn_to_synack",
+    "tcpwave.handshake.synack_to_ack",
+    "tcpwave.teardown.duration",
+    "tcpwave.conn.handshake",
+    "tcpwave.conn.teardown",
+];
+
+mod column {
+    pub const FRAME: usize = 0;
+    pub const TIME: usize = 1;
+    pub const PROTOCOLS: usize = 2;
+    pub const STREAM: usize = 3;
+    pub const IP_SRC: usize = 4;
+    pub const IP_DST: usize = 5;
+    pub const IPV6_SRC: usize = 6;
+    pub const IPV6_DST: usize = 7;
+    pub const SRC_PORT: usize = 8;
+    pub const DST_PORT: usize = 9;
+    pub const FLAGS: usize = 10;
+    pub const LEN: usize = 11;
+    pub const SEQ: usize = 12;
+    pub const ACK: usize = 13;
+    pub const WINDOW: usize = 14;
+    pub const HANDSHAKE_STEP: usize = 15;
+    pub const TEARDOWN_STEP: usize = 16;
+    pub const REPEAT: usize = 17;
+    pub const STATE_CLIENT: usize = 18;
+    pub const STATE_SERVER: usize = 19;
+    pub const ACK_OK: usize = 20;
+    pub const EXPECTED_ACK: usize = 21;
+    pub const HANDSHAKE_RTT: usize = 22;
+    pub const SYN_TO_SYNACK: usize = 23;
+    pub const SYNACK_TO_ACK: usize = 24;
+    pub const TEARDOWN_DURATION: usize = 25;
+    pub const CONN_HANDSHAKE: usize = 26;
+    pub const CONN_TEARDOWN: usize = 27;
+}
+
+/// The TCP flags byte (and the NS bit), from `tcp.flags` (`0x0012`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TcpFlags(pub u16);
+
+impl TcpFlags {
+    pub fn fin(self) -> bool {
+        self.0 & 0x01 != 0
+    }
+    pub fn syn(self) -> bool {
+        self.0 & 0x02 != 0
+    }
+    pub fn rst(self) -> bool {
+        self.0 & 0x04 != 0
+    }
+    pub fn psh(self) -> bool {
+        self.0 & 0x08 != 0
+    }
+    pub fn ack(self) -> bool {
+        self.0 & 0x10 != 0
+    }
+
+    /// `SYN,ACK`, `FIN,PSH,ACK`, … in the order Wireshark's Info column uses.
+    pub fn names(self) -> String {
+        let named = [
+            (self.fin(), "FIN"),
+            (self.syn(), "SYN"),
+            (self.rst(), "RST"),
+            (self.psh(), "PSH"),
+            (self.ack(), "ACK"),
+        ];
+        let names: Vec<&str> = named.iter().filter(|(set, _)| *set).map(|(_, name)| *name).collect();
+        if names.is_empty() {
+            "<none>".to_owned()
+        } else {
+            names.join(",")
+        }
+    }
+}
+
+/// What one frame tells about its TCP segment and the plugin's labels for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Packet {
+    pub frame: u64,
+    pub time: Seconds,
+    pub stream: u64,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub flags: TcpFlags,
+    pub payload_len: u32,
+    pub seq: u32,
+    pub ack: u32,
+    pub window: u32,
+    pub handshake_steps: Vec<u8>,
+    pub teardown_steps: Vec<u8>,
+    pub repeat: bool,
+    pub state_client: Option<String>,
+    pub state_server: Option<String>,
+    /// False when a step's ack does not fit (`tcpwave.ack_ok == 0`).
+    pub ack_ok: bool,
+    pub expected_ack: Option<u32>,
+    pub handshake_rtt: Option<Seconds>,
+    pub syn_to_synack: Option<Seconds>,
+    pub synack_to_ack: Option<Seconds>,
+    pub teardown_duration: Option<Seconds>,
+    pub conn_handshake: Option<HandshakeVerdict>,
+    pub conn_teardown: Option<TeardownVerdict>,
+}
+
+#[derive(Debug, Error, PartialEq)]
+pub enum LineError {
+    #[error("expected {expected} tab-separated columns, got {got}")]
+    ColumnCount { expected: usize, got: usize },
+    #[error("{field}: cannot read `{value}`")]
+    BadValue { field: &'static str, value: String },
+    /// A frame without the TCP fields a connection row needs (a header cut short).
+    #[error("{field} is missing")]
+    Missing { field: &'static str },
+}
+
+fn bad(index: usize, value: &str) -> LineError {
+    LineError::BadValue { field: FIELDS[index], value: value.to_owned() }
+}
+
+/// The values of one column; a field absent from the frame has none.
+fn values(columns: &[&str], index: usize) -> impl Iterator<Item = &str> + '_ {
+    columns[index].split(',').filter(|value| !value.is_empty())
+}
+
+fn first<'a>(columns: &[&'a str], index: usize) -> Option<&'a str> {
+    columns[index].split(',').next().filter(|value| !value.is_empty())
+}
+
+fn required<'a>(columns: &[&'a str], index: usize) -> Result<&'a str, LineError> {
+    first(columns, index).ok_or(LineError::Missing { field: FIELDS[index] })
+}
+
+fn number<T: std::str::FromStr>(columns: &[&str], index: usize) -> Result<Option<T>, LineError> {
+    first(columns, index).map(|value| value.parse().map_err(|_| bad(index, value))).transpose()
+}
+
+fn required_number<T: std::str::FromStr>(columns: &[&str], index: usize) -> Result<T, LineError> {
+    let value = required(columns, index)?;
+    value.parse().map_err(|_| bad(index, value))
+}
+
+fn seconds(columns: &[&str], index: usize) -> Result<Option<Seconds>, LineError> {
+    first(columns, index).map(|value| Seconds::parse(value).ok_or_else(|| bad(index, value))).transpose()
+}
+
+/// tshark 4.0 prints booleans as 1/0; later versions as True/False.
+fn parse_bool(value: &str) -> Option<bool> {
+    match value {
+        "1" | "True" | "true" => Some(true),
+        "0" | "False" | "false" => Some(false),
+        _ => None,
+    }
+}
+
+fn steps(columns: &[&str], index: usize) -> Result<Vec<u8>, LineError> {
+    values(columns, index).map(|value| value.parse().map_err(|_| bad(index, value))).collect()
+}
+
+fn word<T: std::str::FromStr>(columns: &[&str], index: usize) -> Result<Option<T>, LineError> {
+    first(columns, index).map(|value| value.parse().map_err(|_| bad(index, value))).transpose()
+}
+
+/// The address of the IP header that carries the TCP header: with tunnels a frame has several
+/// IP headers, and `frame.protocols` (`eth:ethertype:ip:gre:ip:tcp`) says which one that is.
+fn address(columns: &[&str], v4: usize, v6: usize) -> Result<IpAddr, LineError> {
+    let layers: Vec<&str> = columns[column::PROTOCOLS].split(':').take_while(|layer| *layer != "tcp").collect();
+    let carrier = layers.iter().rev().find(|layer| **layer == "ip" || **layer == "ipv6");
+    let (index, nth) = match carrier {
+        Some(&"ipv6") => (v6, layers.iter().filter(|layer| **layer == "ipv6").count()),
+        Some(_) => (v4, layers.iter().filter(|layer| **layer == "ip").count()),
+        None if first(columns, v4).is_some() => (v4, 1),
+        None => (v6, 1),
+    };
+    let value = values(columns, index)
+        .nth(nth.saturating_sub(1))
+        .or_else(|| first(columns, index))
+        .ok_or(LineError::Missing { field: FIELDS[index] })?;
+    value.parse().map_err(|_| bad(index, value))
+}
+
+impl Packet {
+    pub fn parse_line(line: &str) -> Result<Packet, LineError> {
+        let columns: Vec<&str> = line.trim_end_matches(['\r', '\n']).split('\t').collect();
+        if columns.len() != FIELDS.len() {
+            return Err(LineError::ColumnCount { expected: FIELDS.len(), got: columns.len() });
+        }
+        let columns = columns.as_slice();
+        let flags_text = required(columns, column::FLAGS)?;
+        let flags = u16::from_str_radix(flags_text.trim_start_matches("0x"), 16)
+            .map_err(|_| bad(column::FLAGS, flags_text))?;
+        let time_text = required(columns, column::TIME)?;
+        // A frame with several TCP layers (TCP carried in TCP) is counted for its first layer;
+        // the plugin's labels of such a frame cannot be told apart by layer, so they are left out.
+        let single_tcp_layer = values(columns, column::STREAM).count() == 1;
+        let labels = |index| if single_tcp_layer { steps(columns, index) } else { Ok(Vec::new()) };
+        Ok(Packet {
+            frame: required_number(columns, column::FRAME)?,
+            time: Seconds::parse(time_text).ok_or_else(|| bad(column::TIME, time_text))?,
+            stream: required_number(columns, column::STREAM)?,
+            src: address(columns, column::IP_SRC, column::IPV6_SRC)?,
+            dst: address(columns, column::IP_DST, column::IPV6_DST)?,
+            src_port: required_number(columns, column::SRC_PORT)?,
+            dst_port: required_number(columns, column::DST_PORT)?,
+            flags: TcpFlags(flags),
+            payload_len: number(columns, column::LEN)?.unwrap_or(0),
+            seq: number(columns, column::SEQ)?.unwrap_or(0),
+            ack: number(columns, column::ACK)?.unwrap_or(0),
+            window: number(columns, column::WINDOW)?.unwrap_or(0),
+            handshake_steps: labels(column::HANDSHAKE_STEP)?,
+            teardown_steps: labels(column::TEARDOWN_STEP)?,
+            repeat: single_tcp_layer
+                && values(columns, column::REPEAT).any(|value| parse_bool(value) == Some(true)),
+            state_client: first(columns, column::STATE_CLIENT).map(str::to_owned),
+            state_server: first(columns, column::STATE_SERVER).map(str::to_owned),
+            ack_ok: !single_tcp_layer
+                || values(columns, column::ACK_OK).all(|value| parse_bool(value) != Some(false)),
+            expected_ack: number(columns, column::EXPECTED_ACK)?,
+            handshake_rtt: seconds(columns, column::HANDSHAKE_RTT)?,
+            syn_to_synack: seconds(columns, column::SYN_TO_SYNACK)?,
+            synack_to_ack: seconds(columns, column::SYNACK_TO_ACK)?,
+            teardown_duration: seconds(columns, column::TEARDOWN_DURATION)?,
+            conn_handshake: word(columns, column::CONN_HANDSHAKE)?,
+            conn_teardown: word(columns, column::CONN_TEARDOWN)?,
+        })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Builds a tshark output line from `(field, value)` pairs; other fields are empty.
+    pub(crate) fn line(values: &[(&str, &str)]) -> String {
+        FIELDS
+            .iter()
+            .map(|field| {
+                values.iter().find(|(name, _)| name == field).map(|(_, value)| *value).unwrap_or("")
+            })
+            .collect::<Vec<_>>()
+            .join("\t")
+    }
+
+    pub(crate) fn base<'a>(frame: &'a str, src: &'a str, sport: &'a str, dst: &'a str, dport: &'a str, flags: &'a str) -> Vec<(&'static str, &'a str)> {
+        vec![
+            ("frame.number", frame),
+            ("frame.time_epoch", "1700000000.000000000"),
+            ("frame.protocols", "sll:ethertype:ip:tcp"),
+            ("tcp.stream", "0"),
+            ("ip.src", src),
+            ("ip.dst", dst),
+            ("tcp.srcport", sport),
+            ("tcp.dstport", dport),
+            ("tcp.flags", flags),
+            ("tcp.len", "0"),
+            ("tcp.seq_raw", "1000"),
+            ("tcp.ack_raw", "0"),
+            ("tcp.window_size_value", "64"),
+        ]
+    }
+
+    #[test]
+    fn parses_a_synack_with_its_labels() {
+        let mut fields = base("2", "10.0.0.2", "80", "10.0.0.1", "40000", "0x0012");
+        fields.extend([
+            ("frame.time_epoch", "1700000000.000045000"),
+            ("tcpwave.handshake.step", "2"),
+            ("tcpwave.state.client", "ESTABLISHED"),
+            ("tcpwave.state.server", "SYN_RECEIVED"),
+            ("tcpwave.ack_ok", "1"),
+            ("tcpwave.conn.handshake", "complete"),
+            ("tcpwave.conn.teardown", "four-way"),
+        ]);
+        let fields: Vec<_> = fields.into_iter().rev().collect();
+        let packet = Packet::parse_line(&line(&fields)).unwrap();
+        assert_eq!(packet.frame, 2);
+        assert_eq!(packet.time, Seconds::from_nanos(1_700_000_000_000_045_000));
+        assert_eq!(packet.src, "10.0.0.2".parse::<IpAddr>().unwrap());
+        assert_eq!(packet.src_port, 80);
+        assert!(packet.flags.syn() && packet.flags.ack() && !packet.flags.fin());
+        assert_eq!(packet.handshake_steps, vec![2]);
+        assert!(packet.ack_ok);
+        assert!(!packet.repeat);
+        assert_eq!(packet.conn_handshake, Some(HandshakeVerdict::Complete));
+        assert_eq!(packet.conn_teardown, Some(TeardownVerdict::FourWay));
+        assert_eq!(packet.state_client.as_deref(), Some("ESTABLISHED"));
+    }
+
+    #[test]
+    fn a_fin_ack_can_carry_two_teardown_steps() {
+        let mut fields = base("9", "10.0.0.2", "80", "10.0.0.1", "40000", "0x0011");
+        fields.extend([("tcpwave.teardown.step", "2,3"), ("tcpwave.ack_ok", "1,0")]);
+        let packet = Packet::parse_line(&line(&fields)).unwrap();
+        assert_eq!(packet.teardown_steps, vec![2, 3]);
+        assert!(!packet.ack_ok, "one step's ack did not fit");
+    }
+
+    #[test]
+    fn booleans_of_later_tshark_versions_are_understood() {
+        let mut fields = base("3", "10.0.0.1", "40000", "10.0.0.2", "80", "0x0002");
+        fields.extend([("tcpwave.repeat", "True"), ("tcpwave.ack_ok", "False")]);
+        let packet = Packet::parse_line(&line(&fields)).unwrap();
+        assert!(packet.repeat);
+        assert!(!packet.ack_ok);
+    }
+
+    #[test]
+    fn the_ip_header_carrying_tcp_is_the_inner_one() {
+        let mut fields = base("1", "192.0.2.1,10.0.0.1", "40000", "192.0.2.2,10.0.0.2", "80", "0x0002");
+        fields.push(("frame.protocols", "eth:ethertype:ip:gre:ip:tcp"));
+        let fields: Vec<_> = fields.into_iter().rev().collect();
+        let packet = Packet::parse_line(&line(&fields)).unwrap();
+        assert_eq!(packet.src, "10.0.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(packet.dst, "10.0.0.2".parse::<IpAddr>().unwrap());
+
+        let v6 = line(&[
+            ("frame.number", "1"),
+            ("frame.time_epoch", "1.0"),
+            ("frame.protocols", "eth:ethertype:ip:ipv6:tcp"),
+            ("tcp.stream", "0"),
+            ("ip.src", "192.0.2.1"),
+            ("ip.dst", "192.0.2.2"),
+            ("ipv6.src", "2001:db8::1"),
+            ("ipv6.dst", "2001:db8::2"),
+            ("tcp.srcport", "1"),
+            ("tcp.dstport", "2"),
+            ("tcp.flags", "0x0002"),
+        ]);
+        let packet = Packet::parse_line(&v6).unwrap();
+        assert_eq!(packet.src, "2001:db8::1".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn bad_lines_say_what_is_wrong() {
+        assert_eq!(
+            Packet::parse_line("1\t2"),
+            Err(LineError::ColumnCount { expected: FIELDS.len(), got: 2 })
+        );
+        let mut fields = base("1", "10.0.0.1", "40000", "10.0.0.2", "80", "0x0002");
+        fields.push(("tcpwave.conn.handshake", "sideways"));
+        assert_eq!(
+            Packet::parse_line(&line(&fields)).unwrap_err().to_string(),
+            "tcpwave.conn.handshake: cannot read `sideways`"
+        );
+        let fields: Vec<_> = base("1", "10.0.0.1", "", "10.0.0.2", "80", "0x0002");
+        assert_eq!(
+            Packet::parse_line(&line(&fields)),
+            Err(LineError::Missing { field: "tcp.srcport" })
+        );
+    }
+
+    #[test]
+    fn flag_names() {
+        assert_eq!(TcpFlags(0x12).names(), "SYN,ACK");
+        assert_eq!(TcpFlags(0x19).names(), "FIN,PSH,ACK");
+        assert_eq!(TcpFlags(0).names(), "<none>");
+    }
+}

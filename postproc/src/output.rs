@@ -1,0 +1,259 @@
+//! Writing rows as a table, CSV, a JSON array or JSON lines.
+//!
+//! Every row is formatted completely first and then written and flushed in one go, so an
+//! interrupted run leaves whole rows only.
+
+use std::io::{self, Write};
+
+use clap::ValueEnum;
+
+use crate::row::{Cell, Row, COLUMNS};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns, one block per capture, for reading (a subset of the columns)
+    Table,
+    /// Comma-separated values with a header line: every column
+    Csv,
+    /// One JSON array of objects: every column
+    Json,
+    /// One JSON object per line: every column
+    Jsonl,
+}
+
+pub struct RowWriter<W: Write> {
+    out: W,
+    format: Format,
+    rows_written: u64,
+}
+
+impl<W: Write> RowWriter<W> {
+    pub fn new(out: W, format: Format) -> Self {
+        RowWriter { out, format, rows_written: 0 }
+    }
+
+    /// Writes one capture's rows.
+    pub fn write_batch(&mut self, rows: &[Row]) -> io::Result<()> {
+        match self.format {
+            Format::Table => {
+                if !rows.is_empty() {
+                    let block = table_block(rows);
+                    self.out.write_all(block.as_bytes())?;
+                    self.out.flush()?;
+                }
+            }
+            _ => {
+                for row in rows {
+                    let text = self.serialize(row)?;
+                    self.out.write_all(text.as_bytes())?;
+                    self.out.flush()?;
+                    self.rows_written += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn serialize(&self, row: &Row) -> io::Result<String> {
+        let first = self.rows_written == 0;
+        Ok(match self.format {
+            Format::Csv => {
+                let header = if first { csv_line(COLUMNS.iter().map(|name| name.to_string()))? } else { String::new() };
+                header + &csv_line(row.cells().iter().map(Cell::text))?
+            }
+            Format::Jsonl => json_object(row) + "\n",
+            Format::Json => format!("{}{}", if first { "[\n" } else { ",\n" }, json_object(row)),
+            Format::Table => unreachable!("tables are written a capture at a time"),
+        })
+    }
+
+    /// Completes the document (closes the JSON array; a CSV with no rows still gets its header).
+    pub fn finish(mut self) -> io::Result<()> {
+        match self.format {
+            Format::Json => {
+                let closing = if self.rows_written == 0 { "[]\n" } else { "\n]\n" };
+                self.out.write_all(closing.as_bytes())?;
+            }
+            Format::Csv if self.rows_written == 0 => {
+                let header = csv_line(COLUMNS.iter().map(|name| name.to_string()))?;
+                self.out.write_all(header.as_bytes())?;
+            }
+            _ => {}
+        }
+        self.out.flush()
+    }
+}
+
+fn csv_line(values: impl IntoIterator<Item = String>) -> io::Result<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(values)?;
+    let bytes = writer.into_inner().map_err(|error| error.into_error())?;
+    String::from_utf8(bytes).map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))
+}
+
+fn json_object(row: &Row) -> String {
+    let members: Vec<String> = COLUMNS
+        .iter()
+        .zip(row.cells())
+        .map(|(name, cell)| {
+            let value = match cell {
+                Cell::Text(text) => serde_json::Value::String(text).to_string(),
+                Cell::Count(count) => count.to_string(),
+                // Six decimals, written as they read: a JSON number, never in exponent form.
+                Cell::Time(time) => time.to_string(),
+                Cell::Absent => "null".to_owned(),
+            };
+            format!("\"{name}\":{value}")
+        })
+        .collect();
+    format!("{{{}}}", members.join(","))
+}
+
+const TABLE_COLUMNS: [&str; 12] = [
+    "stream", "orig", "resp", "handshake", "steps", "rtt", "teardown", "steps", "closer", "state", "history",
+    "anomalies",
+];
+
+fn table_cells(row: &Row) -> [String; 12] {
+    let cells = row.cells();
+    let dash_if_empty = |text: String| if text.is_empty() { "-".to_owned() } else { text };
+    let endpoint = |endpoint: &crate::connection::Endpoint| match endpoint.addr {
+        std::net::IpAddr::V6(addr) => format!("[{addr}]:{}", endpoint.port),
+        std::net::IpAddr::V4(addr) => format!("{addr}:{}", endpoint.port),
+    };
+    [
+        row.stream.to_string(),
+        endpoint(&row.orig),
+        endpoint(&row.resp),
+        dash_if_empty(cells[8].text()),
+        dash_if_empty(cells[9].text()),
+        dash_if_empty(cells[10].text()),
+        dash_if_empty(cells[13].text()),
+        dash_if_empty(cells[14].text()),
+        dash_if_empty(cells[15].text()),
+        row.conn_state.to_owned(),
+        dash_if_empty(row.history.clone()),
+        dash_if_empty(cells[21].text()),
+    ]
+}
+
+/// One capture as an aligned block: its name, a header, then one line per connection.
+fn table_block(rows: &[Row]) -> String {
+    let lines: Vec<[String; 12]> = rows.iter().map(table_cells).collect();
+    let mut widths = TABLE_COLUMNS.map(str::len);
+    for line in &lines {
+        for (width, cell) in widths.iter_mut().zip(line) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let render = |cells: &[String]| {
+        let padded: Vec<String> =
+            cells.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        format!("  {}\n", padded.join("  ").trim_end())
+    };
+    let mut block = format!("{}\n", rows[0].file);
+    block += &render(&TABLE_COLUMNS.map(str::to_owned));
+    for line in &lines {
+        block += &render(line);
+    }
+    block + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connection::Endpoint;
+    use crate::row::ActiveCloser;
+    use crate::seconds::Seconds;
+    use tcpwave_core::{Anomaly, HandshakeVerdict, TeardownVerdict};
+
+    fn sample(stream: u64) -> Row {
+        Row {
+            file: "dir/a,b.pcap".to_owned(),
+            stream,
+            orig: Endpoint { addr: "10.0.0.1".parse().unwrap(), port: 40000 },
+            resp: Endpoint { addr: "::1".parse().unwrap(), port: 80 },
+            start: Seconds::from_nanos(1_700_000_000_000_001_000),
+            duration: Seconds::from_nanos(2_500_000),
+            handshake: Some(HandshakeVerdict::Complete),
+            handshake_steps: vec![1, 1, 2, 3],
+            handshake_rtt: Some(Seconds::from_nanos(45_000)),
+            syn_to_synack: Some(Seconds::from_nanos(15_000)),
+            synack_to_ack: Some(Seconds::from_nanos(30_000)),
+            teardown: Some(TeardownVerdict::HalfClosed),
+            teardown_steps: vec![1, 2],
+            active_closer: Some(ActiveCloser::Orig),
+            teardown_duration: None,
+            packets: 9,
+            orig_bytes: 18,
+            resp_bytes: 37,
+            repeats: 1,
+            anomalies: vec![Anomaly::Retransmission, Anomaly::HalfClose],
+            conn_state: "S2",
+            history: "ShADadF".to_owned(),
+        }
+    }
+
+    fn written(format: Format, rows: &[Row]) -> String {
+        let mut out = Vec::new();
+        let mut writer = RowWriter::new(&mut out, format);
+        writer.write_batch(rows).unwrap();
+        writer.finish().unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn csv_has_every_column_and_quotes_when_needed() {
+        let text = written(Format::Csv, &[sample(0)]);
+        let mut lines = text.lines();
+        assert_eq!(lines.next().unwrap(), COLUMNS.join(","));
+        assert_eq!(
+            lines.next().unwrap(),
+            "\"dir/a,b.pcap\",0,10.0.0.1,40000,::1,80,1700000000.000001,0.002500,complete,1 1 2 3,\
+             0.000045,0.000015,0.000030,half-closed,1 2,orig,,9,18,37,1,retransmission half_close,S2,ShADadF"
+        );
+        assert_eq!(lines.next(), None);
+    }
+
+    #[test]
+    fn csv_without_rows_is_just_the_header() {
+        assert_eq!(written(Format::Csv, &[]), format!("{}\n", COLUMNS.join(",")));
+    }
+
+    #[test]
+    fn json_numbers_keep_six_decimals_and_absent_values_are_null() {
+        let text = written(Format::Json, &[sample(0), sample(1)]);
+        let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let rows = parsed.as_array().unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1]["stream"], 1);
+        assert_eq!(rows[0]["teardown_duration"], serde_json::Value::Null);
+        assert_eq!(rows[0]["handshake_steps"], "1 1 2 3");
+        assert!(text.contains("\"handshake_rtt\":0.000045,"));
+        assert_eq!(written(Format::Json, &[]), "[]\n");
+    }
+
+    #[test]
+    fn jsonl_is_one_object_per_line() {
+        let text = written(Format::Jsonl, &[sample(0), sample(1)]);
+        let objects: Vec<serde_json::Value> =
+            text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+        assert_eq!(objects.len(), 2);
+        assert_eq!(objects[0].as_object().unwrap().len(), COLUMNS.len());
+        assert_eq!(objects[0]["conn_state"], "S2");
+    }
+
+    #[test]
+    fn table_is_aligned_per_capture() {
+        let mut without_closer = sample(12);
+        without_closer.active_closer = None;
+        let text = written(Format::Table, &[sample(0), without_closer]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "dir/a,b.pcap");
+        assert!(lines[1].trim_start().starts_with("stream  orig"));
+        assert!(lines[2].contains("10.0.0.1:40000  [::1]:80"));
+        let history_at = |line: &str| line.find("ShADadF").unwrap();
+        assert_eq!(history_at(lines[2]), history_at(lines[3]));
+        assert!(lines[3].contains(" -  "), "absent values show as a dash");
+    }
+}

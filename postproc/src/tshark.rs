@@ -1,0 +1,381 @@
+//! Finding tshark, checking it can run the plugin, and running it over one capture.
+
+use std::env;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+
+use anyhow::{anyhow, Context, Result};
+
+use crate::fields::{LineError, Packet, FIELDS};
+use crate::Fatal;
+
+/// The Wireshark minor version the plugin is built for: plugins load only into that version.
+pub const SUPPORTED_VERSION: (u32, u32) = (4, 0);
+
+/// Names the tshark program to run instead of the one on PATH (a path, or a wrapper script
+/// that runs tshark as another user, as the tests do).
+pub const TSHARK_ENV: &str = "TCPWAVE_TSHARK";
+
+/// Frames that are TCP packets of a connection: TCP headers quoted in ICMP errors are not.
+const TCP_PACKETS: &str = "tcp && !icmp && !icmpv6";
+
+#[derive(Debug, Clone)]
+pub struct Tshark {
+    program: PathBuf,
+    from_env: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginInfo {
+    pub version: String,
+    pub path: String,
+}
+
+/// How a run over one capture ended.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    /// tshark's own words when it exited with an error (a truncated file, an unreadable one).
+    pub failure: Option<String>,
+    /// Lines that could not be read, with the first reason; frames whose TCP header was cut
+    /// short are not counted here, they are simply not packets of any connection.
+    pub unreadable_lines: u64,
+    pub first_unreadable: Option<String>,
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = env::var_os("PATH")?;
+    env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
+}
+
+impl Tshark {
+    pub fn locate() -> Result<Tshark, Fatal> {
+        if let Some(program) = env::var_os(TSHARK_ENV).filter(|value| !value.is_empty()) {
+            let program = PathBuf::from(program);
+            let resolved = if program.components().count() > 1 {
+                Some(program.clone()).filter(|path| path.is_file())
+            } else {
+                find_on_path(&program.to_string_lossy())
+            };
+            return resolved.map(|program| Tshark { program, from_env: true }).ok_or_else(|| {
+                Fatal::Environment(format!(
+                    "{TSHARK_ENV} names `{}`, which is not a program that exists",
+                    program.display()
+                ))
+            });
+        }
+        find_on_path("tshark").map(|program| Tshark { program, from_env: false }).ok_or_else(|| {
+            Fatal::Environment(
+                "tshark was not found on PATH: install it (Debian/Ubuntu: `apt install tshark`), \
+                 or set TCPWAVE_TSHARK to the tshark program to use"
+                    .to_owned(),
+            )
+        })
+    }
+
+    pub fn program(&self) -> &Path {
+        &self.program
+    }
+
+    pub fn from_env(&self) -> bool {
+        self.from_env
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.program);
+        command.stdin(Stdio::null());
+        command
+    }
+
+    /// Runs tshark with `args` and returns its standard output.
+    fn output(&self, args: &[&str]) -> Result<String> {
+        let output = self
+            .command()
+            .args(args)
+            .output()
+            .with_context(|| format!("cannot run {}", self.program.display()))?;
+        if !output.status.success() {
+            return Err(anyhow!(
+                "`{} {}` failed: {}",
+                self.program.display(),
+                args.join(" "),
+                tshark_message(&String::from_utf8_lossy(&output.stderr)).unwrap_or_else(|| output.status.to_string())
+            ));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    /// The first line of `tshark --version`, and the version number in it.
+    pub fn version(&self) -> Result<(String, (u32, u32, u32))> {
+        let text = self.output(&["--version"])?;
+        let banner = text.lines().next().unwrap_or_default().trim().to_owned();
+        let version = parse_version(&banner)
+            .ok_or_else(|| anyhow!("cannot tell the version from `{banner}`"))?;
+        Ok((banner, version))
+    }
+
+    /// The tcpwave line of `tshark -G plugins`, if the plugin loads.
+    pub fn plugin(&self) -> Result<Option<PluginInfo>> {
+        // -G must be the first argument.
+        Ok(find_plugin(&self.output(&["-G", "plugins"])?))
+    }
+
+    /// `tshark -G folders`, as (name, path) pairs.
+    pub fn folders(&self) -> Result<Vec<(String, String)>> {
+        Ok(parse_folders(&self.output(&["-G", "folders"])?))
+    }
+
+    pub fn folder(&self, name: &str) -> Result<PathBuf> {
+        self.folders()?
+            .into_iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, path)| PathBuf::from(path))
+            .ok_or_else(|| anyhow!("`tshark -G folders` does not list \"{name}\""))
+    }
+
+    /// Checks what every report needs: tshark of the supported version, with tcpwave loaded.
+    pub fn check_ready(&self) -> Result<(), Fatal> {
+        let environment = |error: anyhow::Error| Fatal::Environment(format!("{error:#}"));
+        let (banner, version) = self.version().map_err(environment)?;
+        check_version(version).map_err(|message| Fatal::Environment(format!("{message} (`{banner}`)")))?;
+        if self.plugin().map_err(environment)?.is_none() {
+            return Err(Fatal::Environment(self.plugin_missing_advice()));
+        }
+        Ok(())
+    }
+
+    pub fn plugin_missing_advice(&self) -> String {
+        let mut advice = format!(
+            "the tcpwave plugin is not loaded by {}: run `tcpwave install` to copy it into \
+             Wireshark's plugin folder ({}.{}/epan/ under ~/.local/lib/wireshark/plugins/)",
+            self.program.display(),
+            SUPPORTED_VERSION.0,
+            SUPPORTED_VERSION.1
+        );
+        if running_as_root() && !self.from_env {
+            advice += ". Note: tshark run as root ignores the personal plugin folder and \
+                       WIRESHARK_PLUGIN_DIR; as root, `tcpwave install` installs into the global \
+                       plugin folder instead, or run tcpwave as a normal user";
+        }
+        advice
+    }
+
+    /// Checks a display filter by running it over an empty capture.
+    pub fn check_filter(&self, filter: &str) -> Result<(), Fatal> {
+        let empty = tempfile_with(&EMPTY_PCAP)
+            .map_err(|error| Fatal::Environment(format!("cannot write a temporary file: {error}")))?;
+        let output = self
+            .command()
+            .args(["-n", "-r"])
+            .arg(empty.path())
+            .args(["-Y", filter])
+            .output()
+            .map_err(|error| Fatal::Environment(format!("cannot run {}: {error}", self.program.display())))?;
+        if output.status.success() {
+            return Ok(());
+        }
+        let message = tshark_message(&String::from_utf8_lossy(&output.stderr))
+            .unwrap_or_else(|| "tshark rejected it".to_owned());
+        Err(Fatal::Usage(format!("invalid display filter `{filter}`: {message}")))
+    }
+
+    /// Runs tshark over `capture` (two passes, so the connection verdicts exist) and hands each
+    /// packet to `on_packet` as its line arrives.
+    pub fn packets(
+        &self,
+        capture: &Path,
+        filter: Option<&str>,
+        mut on_packet: impl FnMut(Packet),
+    ) -> Result<RunReport> {
+        let mut command = self.command();
+        command.args(["-n", "-2", "-r"]).arg(capture).arg("-Y").arg(display_filter(filter));
+        command.args(["-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,"]);
+        command.args(["-E", "header=n", "-E", "quote=n"]);
+        for field in FIELDS {
+            command.args(["-e", field]);
+        }
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("cannot run {}", self.program.display()))?;
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let stderr_reader = thread::spawn(move || read_limited(stderr));
+
+        let mut report = RunReport::default();
+        let stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+        for line in stdout.split(b'\n') {
+            let line = line.context("reading tshark's output")?;
+            let line = String::from_utf8_lossy(&line);
+            if line.trim().is_empty() {
+                continue;
+            }
+            match Packet::parse_line(&line) {
+                Ok(packet) => on_packet(packet),
+                Err(LineError::Missing { .. }) => {}
+                Err(error) => {
+                    report.unreadable_lines += 1;
+                    report.first_unreadable.get_or_insert_with(|| error.to_string());
+                }
+            }
+        }
+        let status = child.wait().context("waiting for tshark")?;
+        let stderr = stderr_reader.join().unwrap_or_default();
+        if !status.success() {
+            report.failure = Some(tshark_message(&stderr).unwrap_or_else(|| format!("tshark failed ({status})")));
+        }
+        Ok(report)
+    }
+}
+
+fn display_filter(user_filter: Option<&str>) -> String {
+    match user_filter {
+        Some(filter) => format!("({TCP_PACKETS}) && ({filter})"),
+        None => TCP_PACKETS.to_owned(),
+    }
+}
+
+fn read_limited(stream: impl Read) -> String {
+    let mut bytes = Vec::new();
+    // Enough for any error message; a runaway stderr must not grow memory.
+    let _ = stream.take(64 * 1024).read_to_end(&mut bytes);
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// tshark's error message, without its warning about running as root and its `tshark:` prefix.
+pub fn tshark_message(stderr: &str) -> Option<String> {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with("Running as user"))
+        .map(|line| line.strip_prefix("tshark: ").unwrap_or(line))
+        .collect();
+    (!lines.is_empty()).then(|| lines.join(" "))
+}
+
+pub fn parse_version(banner: &str) -> Option<(u32, u32, u32)> {
+    let token = banner.split_whitespace().find(|word| word.chars().next().is_some_and(|c| c.is_ascii_digit()))?;
+    let mut numbers = token.split(|c: char| !c.is_ascii_digit()).filter(|part| !part.is_empty());
+    let major = numbers.next()?.parse().ok()?;
+    let minor = numbers.next()?.parse().ok()?;
+    let patch = numbers.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    Some((major, minor, patch))
+}
+
+pub fn check_version((major, minor, patch): (u32, u32, u32)) -> Result<(), String> {
+    if (major, minor) == SUPPORTED_VERSION {
+        return Ok(());
+    }
+    Err(format!(
+        "tshark {major}.{minor}.{patch} cannot load the tcpwave plugin, which is built for Wireshark {}.{}.x: \
+         install tshark {}.{} or point TCPWAVE_TSHARK at one",
+        SUPPORTED_VERSION.0, SUPPORTED_VERSION.1, SUPPORTED_VERSION.0, SUPPORTED_VERSION.1
+    ))
+}
+
+pub fn find_plugin(listing: &str) -> Option<PluginInfo> {
+    listing.lines().find_map(|line| {
+        let columns: Vec<&str> = line.split('\t').map(str::trim).collect();
+        let name = columns.first()?;
+        let is_tcpwave = *name == "tcpwave.so" || *name == "libtcpwave.so" || *name == "tcpwave";
+        is_tcpwave.then(|| PluginInfo {
+            version: columns.get(1).copied().unwrap_or_default().to_owned(),
+            path: columns.last().copied().unwrap_or_default().to_owned(),
+        })
+    })
+}
+
+pub fn parse_folders(listing: &str) -> Vec<(String, String)> {
+    listing
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .map(|(key, value)| (key.trim().to_owned(), value.trim().to_owned()))
+        .collect()
+}
+
+/// True when this process runs as root (effective uid 0), read from /proc.
+pub fn running_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let uids = status.lines().find_map(|line| line.strip_prefix("Uid:"))?.to_owned();
+            uids.split_whitespace().nth(1).map(|effective| effective == "0")
+        })
+        .unwrap_or(false)
+}
+
+/// A pcap file header and no packets.
+const EMPTY_PCAP: [u8; 24] = [
+    0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0,
+];
+
+fn tempfile_with(bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut file = tempfile::Builder::new().prefix("tcpwave-").suffix(".pcap").tempfile()?;
+    file.write_all(bytes)?;
+    file.flush()?;
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_version_banner() {
+        assert_eq!(
+            parse_version("TShark (Wireshark) 4.0.17 (Git v4.0.17 packaged as 4.0.17-0+deb12u3)."),
+            Some((4, 0, 17))
+        );
+        assert_eq!(parse_version("TShark (Wireshark) 4.2.0."), Some((4, 2, 0)));
+        assert_eq!(parse_version("nothing here"), None);
+    }
+
+    #[test]
+    fn only_the_supported_minor_version_is_accepted() {
+        assert!(check_version((4, 0, 17)).is_ok());
+        let refusal = check_version((4, 2, 5)).unwrap_err();
+        assert!(refusal.contains("tshark 4.2.5"), "{refusal}");
+        assert!(refusal.contains("built for Wireshark 4.0.x"), "{refusal}");
+    }
+
+    #[test]
+    fn finds_the_plugin_in_the_listing() {
+        let listing = "ethercat.so\t0.1.0\tdissector\t/usr/lib/x/plugins/4.0/epan/ethercat.so\n\
+                       tcpwave.so\t0.1.0\tdissector\t/home/u/.local/lib/wireshark/plugins/4.0/epan/tcpwave.so\n";
+        assert_eq!(
+            find_plugin(listing),
+            Some(PluginInfo {
+                version: "0.1.0".to_owned(),
+                path: "/home/u/.local/lib/wireshark/plugins/4.0/epan/tcpwave.so".to_owned(),
+            })
+        );
+        assert_eq!(find_plugin("ethercat.so\t0.1.0\tdissector\t/x/ethercat.so\n"), None);
+    }
+
+    #[test]
+    fn reads_the_folder_listing() {
+        let listing = "Personal Plugins:    \t/root/.local/lib/wireshark/plugins/4.0\n\
+                       Global Plugins:      \t/usr/lib/x86_64-linux-gnu/wireshark/plugins/4.0\n";
+        let folders = parse_folders(listing);
+        assert_eq!(folders[0], ("Personal Plugins".to_owned(), "/root/.local/lib/wireshark/plugins/4.0".to_owned()));
+        assert_eq!(folders[1].0, "Global Plugins");
+    }
+
+    #[test]
+    fn tshark_messages_lose_the_root_warning_and_prefix() {
+        let stderr = "Running as user \"root\" and group \"root\". This could be dangerous.\n\
+                      tshark: The file \"t.pcap\" appears to have been cut short in the middle of a packet.\n";
+        assert_eq!(
+            tshark_message(stderr).as_deref(),
+            Some("The file \"t.pcap\" appears to have been cut short in the middle of a packet.")
+        );
+        assert_eq!(tshark_message("Running as user \"root\"\n"), None);
+    }
+
+    #[test]
+    fn user_filters_narrow_the_tcp_filter() {
+        assert_eq!(display_filter(None), "tcp && !icmp && !icmpv6");
+        assert_eq!(display_filter(Some("tcp.port == 80")), "(tcp && !icmp && !icmpv6) && (tcp.port == 80)");
+    }
+}
