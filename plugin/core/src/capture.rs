@@ -7,7 +7,8 @@
 
 use std::collections::HashMap;
 
-use crate::connection::{Answer, Connection, HandshakeTimes, Label, Observation, Segment, Side, Step};
+use crate::connection::{Answer, Connection, HandshakeTimes, Label, Observation, Segment, Sent, Step};
+use crate::store::ChunkedVec;
 use crate::vocab::{Anomaly, HandshakeVerdict, Phase, TcpState, TeardownVerdict};
 
 #[derive(Debug, Default)]
@@ -15,12 +16,14 @@ pub struct Capture {
     /// The highest frame number the first pass has reached.
     frontier: u32,
     /// The first TCP layer's label, indexed by frame number.
-    labels: Vec<Option<Label>>,
+    labels: ChunkedVec<Label>,
     /// Labels of second and later TCP layers (tunnels), which few frames have.
     later_layers: HashMap<u32, Vec<Label>>,
     /// In frame order, so a frame's answers are found by binary search.
-    answers: Vec<Answer>,
-    connections: HashMap<u32, Connection>,
+    answers: ChunkedVec<Answer>,
+    connections: ChunkedVec<Connection>,
+    /// Where each `tcp.stream` is in `connections`.
+    connection_of_stream: HashMap<u32, u32>,
 }
 
 impl Capture {
@@ -42,15 +45,22 @@ impl Capture {
         self.frontier = frame;
         for (layer, segment) in layers.iter().enumerate() {
             let layer = u8::try_from(layer).unwrap_or(u8::MAX);
-            let connection = self.connections.entry(segment.stream).or_insert_with(|| Connection::new(segment));
-            let Observation { label, answers } = connection.observe(segment, layer);
-            self.answers.extend(answers.into_iter().flatten());
-            if layer == 0 {
-                let index = frame as usize;
-                if self.labels.len() <= index {
-                    self.labels.resize(index + 1, None);
+            let connection = match self.connection_of_stream.get(&segment.stream) {
+                Some(&index) => self.connections.get_mut(index as usize).expect("indexed connections exist"),
+                None => {
+                    let index = self.connections.len();
+                    self.connection_of_stream.insert(segment.stream, index as u32);
+                    self.connections.push(Connection::new(segment));
+                    self.connections.get_mut(index).expect("just pushed")
                 }
-                self.labels[index] = Some(label);
+            };
+            let Observation { label, answers } = connection.observe(segment, layer);
+            for answer in answers.into_iter().flatten() {
+                self.answers.push(answer);
+            }
+            if layer == 0 {
+                self.labels.extend_to(frame as usize, Label::NONE);
+                self.labels.push(label);
             } else {
                 self.later_layers.entry(frame).or_default().push(label);
             }
@@ -60,26 +70,29 @@ impl Capture {
     /// One view per TCP layer of `frame`. `settled` says the whole capture has been seen, so the
     /// connections' verdicts are final.
     pub fn views(&self, frame: u32, settled: bool) -> impl Iterator<Item = View<'_>> {
-        let first = self.labels.get(frame as usize).copied().flatten();
+        let first = self.labels.get(frame as usize).copied().filter(|label| !label.is_none());
         let later = self.later_layers.get(&frame).map(Vec::as_slice).unwrap_or_default();
+        let answers = self.answers_of(frame);
         first.into_iter().chain(later.iter().copied()).enumerate().filter_map(move |(layer, label)| {
-            let connection = self.connections.get(&label.stream)?;
-            Some(View { frame, layer: layer as u8, label, connection, answers: self.answers_of(frame), settled })
+            let connection = self.connection(label.stream)?;
+            let layer = layer as u8;
+            let answers = answers.iter().filter(|answer| answer.layer == layer).copied().collect();
+            Some(View { frame, layer, label, connection, answers, settled })
         })
     }
 
     pub fn connection(&self, stream: u32) -> Option<&Connection> {
-        self.connections.get(&stream)
+        let index = *self.connection_of_stream.get(&stream)?;
+        self.connections.get(index as usize)
     }
 
     pub fn connection_count(&self) -> usize {
         self.connections.len()
     }
 
-    fn answers_of(&self, frame: u32) -> &[Answer] {
+    fn answers_of(&self, frame: u32) -> Vec<Answer> {
         let start = self.answers.partition_point(|answer| answer.frame < frame);
-        let end = self.answers.partition_point(|answer| answer.frame <= frame);
-        &self.answers[start..end]
+        (start..).map_while(|index| self.answers.get(index).filter(|answer| answer.frame == frame).copied()).collect()
     }
 }
 
@@ -94,13 +107,14 @@ pub struct StepView {
 }
 
 /// What tcpwave shows for one TCP layer of one frame.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct View<'a> {
     pub frame: u32,
     pub layer: u8,
     label: Label,
     connection: &'a Connection,
-    answers: &'a [Answer],
+    /// This layer's answers: at most one per step, so at most two.
+    answers: Vec<Answer>,
     settled: bool,
 }
 
@@ -110,19 +124,15 @@ impl<'a> View<'a> {
     }
 
     pub fn phase(&self) -> Phase {
-        self.label.phase
+        self.label.phase()
     }
 
     pub fn client_state(&self) -> TcpState {
-        self.label.client
+        self.label.client()
     }
 
     pub fn server_state(&self) -> TcpState {
-        self.label.server
-    }
-
-    pub fn sender(&self) -> Side {
-        self.label.sender
+        self.label.server()
     }
 
     pub fn connection(&self) -> &'a Connection {
@@ -130,13 +140,13 @@ impl<'a> View<'a> {
     }
 
     pub fn steps(&self) -> impl Iterator<Item = StepView> + '_ {
-        self.label.steps.iter().map(move |step| {
-            let repeat = self.label.repeats.contains(step);
-            let answer = self.answers.iter().find(|a| a.layer == self.layer && a.step == step).copied();
+        self.label.steps().iter().map(move |step| {
+            let repeat = self.label.repeats().contains(step);
+            let answer = self.answers.iter().find(|a| a.step == step).copied();
             let completes_handshake =
-                step == Step::Handshake(3) && self.connection.handshake_done().is_some_and(|m| m.frame == self.frame);
+                step == Step::Handshake(3) && self.connection.handshake_done_frame() == Some(self.frame);
             let completes_teardown = matches!(step, Step::Teardown(2) | Step::Teardown(4))
-                && self.connection.teardown_done().is_some_and(|m| m.frame == self.frame);
+                && self.connection.teardown_done_frame() == Some(self.frame);
             StepView {
                 step,
                 repeat,
@@ -154,21 +164,32 @@ impl<'a> View<'a> {
 
     /// Every anomaly on this packet, each with the sentence that explains it.
     pub fn anomalies(&self) -> Vec<(Anomaly, String)> {
-        let mut found: Vec<Anomaly> = self.label.anomalies.iter().collect();
-        let unanswered = self.label.steps.contains(Step::Handshake(1))
-            && self.verdicts().is_some_and(|(handshake, _)| handshake == HandshakeVerdict::Unanswered);
-        if unanswered {
-            found.push(Anomaly::Unanswered);
-        }
-        found.into_iter().map(|anomaly| (anomaly, self.explain(anomaly))).collect()
+        let stored = self.label.stored_anomalies();
+        let present = |anomaly: Anomaly| match anomaly {
+            Anomaly::Refused => stored.contains(Anomaly::Abort) && self.connection.was_refused(),
+            Anomaly::Abort => stored.contains(Anomaly::Abort) && !self.connection.was_refused(),
+            Anomaly::Retransmission => !self.label.repeats().is_empty(),
+            Anomaly::BadAck => self.answers.iter().any(|answer| !answer.ok()),
+            Anomaly::Unanswered => {
+                self.label.steps().contains(Step::Handshake(1))
+                    && self.verdicts().is_some_and(|(handshake, _)| handshake == HandshakeVerdict::Unanswered)
+            }
+            stored_kind => stored.contains(stored_kind),
+        };
+        Anomaly::ALL
+            .iter()
+            .copied()
+            .filter(|anomaly| present(*anomaly))
+            .map(|anomaly| (anomaly, self.explain(anomaly)))
+            .collect()
     }
 
     fn explain(&self, anomaly: Anomaly) -> String {
-        let sender = self.label.sender;
+        let sender = self.label.sender();
         let peer = sender.peer();
         let own = self.connection.facts(sender);
         let other = self.connection.facts(peer);
-        let frame_of = |sent: Option<crate::connection::Sent>| sent.map_or(0, |s| s.first.frame);
+        let frame_of = |sent: Option<Sent>| sent.map_or(0, |s| s.first_frame.get());
         match anomaly {
             Anomaly::Refused => format!(
                 "Connection refused: the {} answers the SYN in frame {} with a RST",

@@ -5,6 +5,8 @@
 //! and anomalies. The connection keeps only facts, not per-packet history, so its size does not
 //! grow with the number of packets.
 
+use std::num::NonZeroU32;
+
 use crate::vocab::{Anomaly, HandshakeVerdict, Phase, TcpState, TeardownVerdict};
 
 /// TCP header flags, as Wireshark's `tcp.flags` holds them (RFC 793 section 3.1, RFC 3168).
@@ -151,32 +153,122 @@ impl AnomalySet {
     }
 }
 
-/// What one packet is, as computed when it was first seen. Small on purpose: one is kept per
-/// TCP layer of every frame.
+/// What one packet is, as computed when it was first seen: one is kept per TCP layer of every
+/// frame, so it is packed into two words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Label {
     pub stream: u32,
-    pub steps: StepSet,
-    pub repeats: StepSet,
-    pub anomalies: AnomalySet,
-    pub phase: Phase,
-    pub client: TcpState,
-    pub server: TcpState,
-    pub sender: Side,
+    bits: u32,
+}
+
+/// Bit positions in [`Label::bits`].
+const STEPS: u32 = 0;
+const REPEATS: u32 = 7;
+const PHASE: u32 = 14;
+const CLIENT: u32 = 17;
+const SERVER: u32 = 21;
+const SENDER: u32 = 25;
+const STORED_ANOMALIES: u32 = 26;
+/// A phase value no phase has: marks the absence of a label.
+const NO_PHASE: u32 = 0b111;
+
+/// The anomalies a label stores; the others follow from the rest of the label (a repeat is a
+/// retransmission), from the answers (a bad ack), from the connection (whether a RST refused or
+/// aborted it) or from the connection's verdicts (an unanswered SYN).
+const STORED: [Anomaly; 6] = [
+    Anomaly::Abort,
+    Anomaly::SimultaneousOpen,
+    Anomaly::SimultaneousClose,
+    Anomaly::HalfClose,
+    Anomaly::Midstream,
+    Anomaly::IsnChanged,
+];
+
+impl Label {
+    /// A placeholder for frames without TCP.
+    pub const NONE: Label = Label { stream: 0, bits: NO_PHASE << PHASE };
+
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        stream: u32,
+        steps: StepSet,
+        repeats: StepSet,
+        phase: Phase,
+        client: TcpState,
+        server: TcpState,
+        sender: Side,
+        anomalies: AnomalySet,
+    ) -> Label {
+        let stored = STORED.iter().enumerate().fold(0u32, |bits, (bit, anomaly)| {
+            let present = anomalies.contains(*anomaly) || (*anomaly == Anomaly::Abort && anomalies.contains(Anomaly::Refused));
+            bits | (u32::from(present) << bit)
+        });
+        let bits = u32::from(steps.0) << STEPS
+            | u32::from(repeats.0) << REPEATS
+            | (phase as u32) << PHASE
+            | (client as u32) << CLIENT
+            | (server as u32) << SERVER
+            | (sender as u32) << SENDER
+            | stored << STORED_ANOMALIES;
+        Label { stream, bits }
+    }
+
+    fn field(self, shift: u32, width: u32) -> u32 {
+        (self.bits >> shift) & ((1 << width) - 1)
+    }
+
+    pub fn is_none(self) -> bool {
+        self.field(PHASE, 3) == NO_PHASE
+    }
+
+    pub fn steps(self) -> StepSet {
+        StepSet(self.field(STEPS, 7) as u8)
+    }
+
+    pub fn repeats(self) -> StepSet {
+        StepSet(self.field(REPEATS, 7) as u8)
+    }
+
+    pub fn phase(self) -> Phase {
+        Phase::ALL[self.field(PHASE, 3) as usize]
+    }
+
+    pub fn client(self) -> TcpState {
+        TcpState::ALL[self.field(CLIENT, 4) as usize]
+    }
+
+    pub fn server(self) -> TcpState {
+        TcpState::ALL[self.field(SERVER, 4) as usize]
+    }
+
+    pub fn sender(self) -> Side {
+        if self.field(SENDER, 1) == 0 { Side::Client } else { Side::Server }
+    }
+
+    /// The stored anomalies; a RST's shows as [`Anomaly::Abort`] whichever it was.
+    pub fn stored_anomalies(self) -> AnomalySet {
+        let mut set = AnomalySet::default();
+        for (bit, anomaly) in STORED.iter().enumerate() {
+            if self.field(STORED_ANOMALIES + bit as u32, 1) == 1 {
+                set.insert(*anomaly);
+            }
+        }
+        set
+    }
 }
 
 /// How a step that acknowledges a SYN or a FIN (handshake 2 and 3, teardown 2 and 4) fits it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Answer {
     pub frame: u32,
-    pub layer: u8,
-    pub step: Step,
     /// The latest earlier frame carrying the SYN or FIN this step acknowledges.
     pub answered_frame: u32,
     /// The acknowledgment number a correct peer sends.
     pub expected: u32,
     /// The one this packet sent.
     pub actual: u32,
+    pub layer: u8,
+    pub step: Step,
 }
 
 impl Answer {
@@ -185,17 +277,10 @@ impl Answer {
     }
 }
 
-/// A frame and its capture time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Mark {
-    pub frame: u32,
-    pub time_ns: i64,
-}
-
 /// A SYN, SYN/ACK or FIN a side sent, and how often.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sent {
-    pub first: Mark,
+    pub first_frame: NonZeroU32,
     pub latest_frame: u32,
     /// Sequence number of the SYN or FIN flag itself.
     pub seq: u32,
@@ -203,14 +288,14 @@ pub struct Sent {
     pub len: u32,
 }
 
+/// Frame numbers start at 1; a 0 from a caller is taken as 1.
+fn frame_number(frame: u32) -> NonZeroU32 {
+    NonZeroU32::new(frame).unwrap_or(NonZeroU32::MIN)
+}
+
 impl Sent {
     fn new(segment: &Segment, seq: u32, len: u32) -> Sent {
-        Sent {
-            first: Mark { frame: segment.frame, time_ns: segment.time_ns },
-            latest_frame: segment.frame,
-            seq,
-            len,
-        }
+        Sent { first_frame: frame_number(segment.frame), latest_frame: segment.frame, seq, len }
     }
 
     /// The acknowledgment number that acknowledges this flag and the data sent with it.
@@ -226,8 +311,8 @@ pub struct SideFacts {
     pub synack: Option<Sent>,
     pub fin: Option<Sent>,
     /// Frame of this side's latest handshake step 3 and teardown step 2 or 4.
-    latest_syn_answer: Option<u32>,
-    latest_fin_answer: Option<u32>,
+    latest_syn_answer: Option<NonZeroU32>,
+    latest_fin_answer: Option<NonZeroU32>,
     pub sent_packets: bool,
     syn_received: bool,
     syn_acked: bool,
@@ -282,7 +367,17 @@ struct Reset {
     cut_teardown: bool,
 }
 
-/// Timings of the handshake, from the first SYN of the side that completed it.
+/// Capture times of the milestones; each is valid once its milestone happened.
+#[derive(Debug, Clone, Copy, Default)]
+struct Times {
+    first_syn_ns: i64,
+    first_synack_ns: i64,
+    first_fin_ns: i64,
+    handshake_done_ns: i64,
+    teardown_done_ns: i64,
+}
+
+/// Timings of the handshake: its first SYN, its first SYN/ACK, the ACK that completed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HandshakeTimes {
     pub rtt_ns: i64,
@@ -298,10 +393,11 @@ pub struct Connection {
     midstream: bool,
     sides: [SideFacts; 2],
     reset: Option<Reset>,
-    /// The first step 3, and the side that sent it.
-    handshake_done: Option<(Mark, Side)>,
+    /// The first step 3.
+    handshake_done: Option<NonZeroU32>,
     /// The packet whose acknowledgment completed the teardown.
-    teardown_done: Option<Mark>,
+    teardown_done: Option<NonZeroU32>,
+    times: Times,
     active_closer: Option<Side>,
     simultaneous_close: bool,
     fin_ack_combined: bool,
@@ -342,6 +438,7 @@ impl Connection {
             reset: None,
             handshake_done: None,
             teardown_done: None,
+            times: Times::default(),
             active_closer: None,
             simultaneous_close: false,
             fin_ack_combined: false,
@@ -369,13 +466,19 @@ impl Connection {
         self.active_closer
     }
 
-    /// The first step 3 (the frame that completed the handshake).
-    pub fn handshake_done(&self) -> Option<Mark> {
-        self.handshake_done.map(|(mark, _)| mark)
+    /// The first step 3: the frame that completed the handshake.
+    pub fn handshake_done_frame(&self) -> Option<u32> {
+        self.handshake_done.map(NonZeroU32::get)
     }
 
-    pub fn teardown_done(&self) -> Option<Mark> {
-        self.teardown_done
+    /// The frame whose acknowledgment completed the teardown.
+    pub fn teardown_done_frame(&self) -> Option<u32> {
+        self.teardown_done.map(NonZeroU32::get)
+    }
+
+    /// Whether a RST refused the connection (rather than aborting it).
+    pub fn was_refused(&self) -> bool {
+        self.reset.is_some_and(|reset| reset.refused)
     }
 
     /// Labels `segment`, the next packet of this connection in capture order.
@@ -416,28 +519,23 @@ impl Connection {
                 self.update_knowledge(segment, side, peer);
             }
         }
-        if answers.iter().flatten().any(|answer| !answer.ok()) {
-            anomalies.insert(Anomaly::BadAck);
-        }
-        if !repeats.is_empty() {
-            anomalies.insert(Anomaly::Retransmission);
-        }
 
         if self.teardown_done.is_none() && self.sides.iter().all(|s| s.fin.is_some() && s.fin_acked) {
-            self.teardown_done = Some(Mark { frame: segment.frame, time_ns: segment.time_ns });
+            self.teardown_done = Some(frame_number(segment.frame));
+            self.times.teardown_done_ns = segment.time_ns;
         }
 
         let reset = self.reset.is_some();
-        let label = Label {
-            stream: segment.stream,
+        let label = Label::new(
+            segment.stream,
             steps,
             repeats,
+            self.phase_of(steps),
+            self.sides[Side::Client as usize].state(reset),
+            self.sides[Side::Server as usize].state(reset),
+            side,
             anomalies,
-            phase: self.phase_of(steps),
-            client: self.sides[Side::Client as usize].state(reset),
-            server: self.sides[Side::Server as usize].state(reset),
-            sender: side,
-        };
+        );
         Observation { label, answers }
     }
 
@@ -455,7 +553,8 @@ impl Connection {
 
     /// Handshake steps 1 (SYN) and 2 (SYN/ACK).
     fn observe_syn(&mut self, segment: &Segment, side: Side, layer: u8, found: &mut Found) -> Option<Answer> {
-        let peer_syn = self.sides[side.peer() as usize].syn;
+        let peer = self.sides[side.peer() as usize];
+        let peer_syn = peer.syn;
         let this = &mut self.sides[side as usize];
         if !segment.flags.has(Flags::ACK) {
             found.step(Step::Handshake(1), this.syn.is_some());
@@ -470,8 +569,9 @@ impl Connection {
                 }
                 None => {
                     this.syn = Some(Sent::new(segment, segment.seq, segment.payload_len));
-                    if peer_syn.is_some() {
-                        found.anomalies.insert(Anomaly::SimultaneousOpen);
+                    match peer_syn {
+                        Some(_) => found.anomalies.insert(Anomaly::SimultaneousOpen),
+                        None => self.times.first_syn_ns = segment.time_ns,
                     }
                 }
             }
@@ -483,7 +583,12 @@ impl Connection {
                 synack.latest_frame = segment.frame;
                 synack.seq = segment.seq;
             }
-            None => this.synack = Some(Sent::new(segment, segment.seq, segment.payload_len)),
+            None => {
+                this.synack = Some(Sent::new(segment, segment.seq, segment.payload_len));
+                if peer.synack.is_none() {
+                    self.times.first_synack_ns = segment.time_ns;
+                }
+            }
         }
         // A SYN/ACK may acknowledge the SYN alone or also the data it carried (RFC 7413 section 3).
         peer_syn.map(|syn| {
@@ -509,13 +614,14 @@ impl Connection {
         }
         let repeat = match this.latest_syn_answer {
             None => false,
-            Some(frame) if synack.latest_frame > frame => true,
+            Some(frame) if synack.latest_frame > frame.get() => true,
             Some(_) => return None,
         };
-        this.latest_syn_answer = Some(segment.frame);
+        this.latest_syn_answer = Some(frame_number(segment.frame));
         found.step(Step::Handshake(3), repeat);
         if self.handshake_done.is_none() {
-            self.handshake_done = Some((Mark { frame: segment.frame, time_ns: segment.time_ns }, side));
+            self.handshake_done = Some(frame_number(segment.frame));
+            self.times.handshake_done_ns = segment.time_ns;
         }
         Some(Answer {
             frame: segment.frame,
@@ -536,10 +642,10 @@ impl Connection {
         let this = &mut self.sides[side as usize];
         let repeat = match this.latest_fin_answer {
             None => false,
-            Some(frame) if fin.latest_frame > frame => true,
+            Some(frame) if fin.latest_frame > frame.get() => true,
             Some(_) => return None,
         };
-        this.latest_fin_answer = Some(segment.frame);
+        this.latest_fin_answer = Some(frame_number(segment.frame));
         let step = if self.active_closer == Some(side) { Step::Teardown(4) } else { Step::Teardown(2) };
         found.step(step, repeat);
         Some(Answer {
@@ -555,7 +661,11 @@ impl Connection {
     /// Teardown steps 1 (the first FIN) and 3 (the peer's FIN).
     fn observe_fin(&mut self, segment: &Segment, side: Side, found: &mut Found) {
         let fin_seq = segment.seq.wrapping_add(segment.payload_len);
-        let active = *self.active_closer.get_or_insert(side) == side;
+        if self.active_closer.is_none() {
+            self.active_closer = Some(side);
+            self.times.first_fin_ns = segment.time_ns;
+        }
+        let active = self.active_closer == Some(side);
         let step = if active { Step::Teardown(1) } else { Step::Teardown(3) };
         let peer_fin = self.sides[side.peer() as usize].fin;
         let this = &mut self.sides[side as usize];
@@ -611,7 +721,7 @@ impl Connection {
             this.syn_received = false;
             this.syn_acked = false;
         }
-        if flags.has(Flags::FIN) && this.fin.is_some_and(|fin| fin.first.frame == segment.frame) {
+        if flags.has(Flags::FIN) && this.fin.is_some_and(|fin| fin.first_frame == frame_number(segment.frame)) {
             this.closed_passively = this.fin_received;
         }
 
@@ -689,21 +799,24 @@ impl Connection {
 
     /// Timings for the packet that completed the handshake (the first step 3).
     pub fn handshake_times(&self) -> Option<HandshakeTimes> {
-        let (done, side) = self.handshake_done?;
-        let syn = self.facts(side).syn?;
-        let synack = self.facts(side.peer()).synack?;
+        self.handshake_done?;
+        let synack_seen = self.sides.iter().any(|side| side.synack.is_some());
+        let syn_seen = self.sides.iter().any(|side| side.syn.is_some());
+        if !(syn_seen && synack_seen) {
+            return None;
+        }
+        let t = self.times;
         Some(HandshakeTimes {
-            rtt_ns: done.time_ns - syn.first.time_ns,
-            syn_to_synack_ns: synack.first.time_ns - syn.first.time_ns,
-            synack_to_ack_ns: done.time_ns - synack.first.time_ns,
+            rtt_ns: t.handshake_done_ns - t.first_syn_ns,
+            syn_to_synack_ns: t.first_synack_ns - t.first_syn_ns,
+            synack_to_ack_ns: t.handshake_done_ns - t.first_synack_ns,
         })
     }
 
     /// First FIN to the acknowledgment that completed the teardown.
     pub fn teardown_duration_ns(&self) -> Option<i64> {
-        let done = self.teardown_done?;
-        let first_fin = self.facts(self.active_closer?).fin?;
-        Some(done.time_ns - first_fin.first.time_ns)
+        self.teardown_done?;
+        Some(self.times.teardown_done_ns - self.times.first_fin_ns)
     }
 }
 

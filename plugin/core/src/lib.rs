@@ -6,6 +6,7 @@
 
 pub mod capture;
 pub mod connection;
+mod store;
 pub mod vocab;
 
 pub use capture::{Capture, View};

@@ -250,7 +250,7 @@ fn an_unanswered_syn_says_so_once_settled() {
         c.views(2, settled).next().unwrap().anomalies().into_iter().map(|(a, _)| a).collect()
     };
     use tcpwave_core::Anomaly::{Retransmission, Unanswered};
-    assert_eq!(kinds(true), vec![Retransmission, Unanswered]);
+    assert_eq!(kinds(true), vec![Unanswered, Retransmission]);
     assert_eq!(kinds(false), vec![Retransmission]);
 }
 
