@@ -2,7 +2,8 @@
 //! handoff, each frame is labelled on the first pass (the only pass on which those fields are
 //! there to read) and every pass renders the stored labels.
 
-use std::ffi::{c_int, CStr};
+use std::collections::HashMap;
+use std::ffi::{c_int, CStr, CString};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use tcpwave_core::{Capture, Flags, Segment, Step, View};
@@ -12,49 +13,48 @@ use crate::ffi::{self, Node, Packet, Registration};
 
 static REGISTRATION: OnceLock<&'static Registration> = OnceLock::new();
 static TCP_FIELDS: OnceLock<TcpFields> = OnceLock::new();
-/// The open capture file; None between files.
-static CAPTURE: Mutex<Option<Capture>> = Mutex::new(None);
+/// What the plugin knows of the open capture file; None between files.
+static STATE: Mutex<Option<State>> = Mutex::new(None);
 /// Frame on which to panic on purpose, to test that a panic stays inside the plugin.
 static PANIC_FRAME: OnceLock<Option<u32>> = OnceLock::new();
 
-/// Field ids of the other dissectors' fields a TCP layer is read from.
+#[derive(Default)]
+struct State {
+    capture: Capture,
+    /// The TCP layers of the frame being read, kept to spare an allocation per frame.
+    layers: Vec<Segment>,
+    /// Item summaries by `View::summary_key`: a capture has few distinct ones, and formatting one
+    /// per packet would cost more than everything else tcpwave does.
+    summaries: HashMap<u32, CString>,
+}
+
+/// Ids of the protocols and fields a TCP layer is read from. Ports, sequence numbers and flags
+/// come straight from the header bytes under the `tcp` item, and the source address from those
+/// under the `ip` or `ipv6` item: protocol items always exist at the top of the tree, whereas each
+/// field Wireshark must build for a post-dissector costs it work on every packet. Only what TCP
+/// computes is asked for.
 struct TcpFields {
     ip: c_int,
-    ip_src: c_int,
     ipv6: c_int,
-    ipv6_src: c_int,
     tcp: c_int,
-    srcport: c_int,
     stream: c_int,
-    flags: c_int,
-    seq_raw: c_int,
-    ack_raw: c_int,
     len: c_int,
 }
 
 impl TcpFields {
     fn resolve() -> Option<TcpFields> {
         let id = |name: &CStr| ffi::field_id_by_name(name);
-        Some(TcpFields {
-            ip: id(c"ip")?,
-            ip_src: id(c"ip.src")?,
-            ipv6: id(c"ipv6")?,
-            ipv6_src: id(c"ipv6.src")?,
-            tcp: id(c"tcp")?,
-            srcport: id(c"tcp.srcport")?,
-            stream: id(c"tcp.stream")?,
-            flags: id(c"tcp.flags")?,
-            seq_raw: id(c"tcp.seq_raw")?,
-            ack_raw: id(c"tcp.ack_raw")?,
-            len: id(c"tcp.len")?,
-        })
+        Some(TcpFields { ip: id(c"ip")?, ipv6: id(c"ipv6")?, tcp: id(c"tcp")?, stream: id(c"tcp.stream")?, len: id(c"tcp.len")? })
     }
 
-    /// The fields Wireshark must build for us; protocols' own items always exist at the top.
-    fn wanted(&self) -> [c_int; 8] {
-        [self.ip_src, self.ipv6_src, self.srcport, self.stream, self.flags, self.seq_raw, self.ack_raw, self.len]
+    fn wanted(&self) -> [c_int; 2] {
+        [self.stream, self.len]
     }
 }
+
+/// Where the source address is in an IPv4 (RFC 791) and an IPv6 (RFC 8200) header.
+const IPV4_SOURCE: std::ops::Range<usize> = 12..16;
+const IPV6_SOURCE: std::ops::Range<usize> = 8..24;
 
 pub fn register() {
     let registration = ffi::register_protocol(c"tcpwave", c"tcpwave", c"tcpwave", FIELDS, SUBTREE_COUNT, EXPERTS);
@@ -72,16 +72,16 @@ pub fn handoff() {
 }
 
 pub fn file_opened() {
-    *capture() = Some(Capture::new());
+    *state() = Some(State::default());
 }
 
 pub fn file_closed() {
-    *capture() = None;
+    *state() = None;
 }
 
-/// The capture state, even if a panic interrupted an earlier packet while it held the lock.
-fn capture() -> MutexGuard<'static, Option<Capture>> {
-    CAPTURE.lock().unwrap_or_else(PoisonError::into_inner)
+/// The plugin's state, even if a panic interrupted an earlier packet while it held the lock.
+fn state() -> MutexGuard<'static, Option<State>> {
+    STATE.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 pub fn dissect(packet: &Packet) {
@@ -90,15 +90,15 @@ pub fn dissect(packet: &Packet) {
     if PANIC_FRAME.get().copied().flatten() == Some(frame) {
         panic!("panic requested by TCPWAVE_TEST_PANIC_FRAME on frame {frame}");
     }
-    let mut guard = capture();
-    let capture = guard.get_or_insert_with(Capture::new);
+    let mut guard = state();
+    let State { capture, layers, summaries } = guard.get_or_insert_with(State::default);
     let first_pass = capture.is_unseen(frame);
     if first_pass {
-        let layers = read_tcp_layers(packet, fields);
-        capture.observe_frame(frame, &layers);
+        read_tcp_layers(packet, fields, layers);
+        capture.observe_frame(frame, layers);
     }
     for view in capture.views(frame, !first_pass) {
-        render(packet, registration, &view);
+        render(packet, registration, &view, summaries);
     }
 }
 
@@ -112,71 +112,66 @@ pub fn report_internal_error(packet: &Packet, message: &str) {
 
 /// The TCP layers of the frame, outermost first. TCP headers quoted inside ICMP errors sit below
 /// the ICMP item rather than at the top, so they are not taken for packets of the connection.
-fn read_tcp_layers(packet: &Packet, fields: &TcpFields) -> Vec<Segment> {
-    let mut layers = Vec::new();
-    let mut source_address = [0u8; 16];
-    let mut source_len = 0;
+fn read_tcp_layers(packet: &Packet, fields: &TcpFields, layers: &mut Vec<Segment>) {
+    layers.clear();
+    let mut ip_header = [0u8; 24];
+    let mut source = 0..0;
     for node in packet.root_nodes() {
         let Some(id) = node.field_id() else { continue };
         if id == fields.ip || id == fields.ipv6 {
-            let src = if id == fields.ip { fields.ip_src } else { fields.ipv6_src };
-            let mut buffer = [0u8; 16];
-            source_len = node
-                .children()
-                .find(|child| child.field_id() == Some(src))
-                .and_then(|child| child.bytes(&mut buffer).map(<[u8]>::len))
-                .unwrap_or(0);
-            source_address = buffer;
+            let range = if id == fields.ip { IPV4_SOURCE } else { IPV6_SOURCE };
+            let read = node.bytes(&mut ip_header).map_or(0, <[u8]>::len);
+            source = if read >= range.end { range } else { 0..0 };
         } else if id == fields.tcp {
-            if let Some(segment) = read_segment(packet, fields, node, &source_address[..source_len]) {
+            if let Some(segment) = read_segment(packet, fields, node, &ip_header[source.clone()]) {
                 layers.push(segment);
             }
         }
     }
-    layers
 }
 
+/// A TCP header (RFC 793 section 3.1, RFC 3540 for the NS bit) up to its flags, or nothing for
+/// a header cut short.
 fn read_segment(packet: &Packet, fields: &TcpFields, tcp: Node<'_>, source_address: &[u8]) -> Option<Segment> {
-    let (mut srcport, mut stream, mut flags, mut seq, mut ack, mut len) = (None, None, None, None, None, None);
+    let mut header = [0u8; 14];
+    if tcp.bytes(&mut header)?.len() < header.len() {
+        return None;
+    }
+    let word = |at: usize| u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]);
+    let source_port = u16::from_be_bytes([header[0], header[1]]);
+    let (mut stream, mut payload_len) = (None, None);
     for child in tcp.children() {
-        let Some(id) = child.field_id() else { continue };
-        let slot = match id {
-            _ if id == fields.srcport => &mut srcport,
-            _ if id == fields.stream => &mut stream,
-            _ if id == fields.flags => &mut flags,
-            _ if id == fields.seq_raw => &mut seq,
-            _ if id == fields.ack_raw => &mut ack,
-            _ if id == fields.len => &mut len,
-            _ => continue,
-        };
-        slot.get_or_insert(child.uint()?);
+        match child.field_id() {
+            Some(id) if id == fields.stream => stream = child.uint(),
+            Some(id) if id == fields.len => payload_len = child.uint(),
+            _ => {}
+        }
     }
     Some(Segment {
         frame: packet.frame_number(),
         time_ns: packet.time_ns(),
         stream: stream?,
-        sender: endpoint_key(source_address, srcport?),
-        flags: Flags(u16::try_from(flags?).ok()?),
-        seq: seq?,
-        ack: ack.unwrap_or(0),
-        payload_len: len.unwrap_or(0),
+        sender: endpoint_key(source_address, source_port),
+        flags: Flags(u16::from(header[12] & 0x01) << 8 | u16::from(header[13])),
+        seq: word(4),
+        ack: word(8),
+        payload_len: payload_len.unwrap_or(0),
     })
 }
 
 /// Tells the two endpoints of a stream apart: FNV-1a over the source address and port.
-fn endpoint_key(address: &[u8], port: u32) -> u64 {
+fn endpoint_key(address: &[u8], port: u16) -> u64 {
     address.iter().chain(&port.to_be_bytes()).fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
     })
 }
 
-fn render(packet: &Packet, registration: &Registration, view: &View<'_>) {
+fn render(packet: &Packet, registration: &Registration, view: &View<'_>, summaries: &mut HashMap<u32, CString>) {
     let Some((item, tree)) = packet.add_protocol(registration, Subtree::Protocol.into()) else { return };
-    let mut summary = Vec::new();
     for step in view.steps() {
-        let (field, kind) = match step.step {
-            Step::Handshake(_) => (Field::HandshakeStep, "Handshake"),
-            Step::Teardown(_) => (Field::TeardownStep, "Teardown"),
+        let field = match step.step {
+            Step::Handshake(_) => Field::HandshakeStep,
+            Step::Teardown(_) => Field::TeardownStep,
         };
         let number = u32::from(step.step.number());
         tree.add_uint(registration, Field::Step.into(), number);
@@ -198,10 +193,6 @@ fn render(packet: &Packet, registration: &Registration, view: &View<'_>) {
         if let Some(duration) = step.teardown_duration_ns {
             details.add_duration(registration, Field::TeardownDuration.into(), duration);
         }
-        if item.is_shown() {
-            let repeat = if step.repeat { ", repeated" } else { "" };
-            summary.push(format!("{kind} {} ({}{repeat})", step.step.number(), step.step.packet_name()));
-        }
     }
     tree.add_str(registration, Field::Phase.into(), view.phase().as_cstr());
     tree.add_str(registration, Field::ClientState.into(), view.client_state().as_cstr());
@@ -211,15 +202,10 @@ fn render(packet: &Packet, registration: &Registration, view: &View<'_>) {
         tree.add_str(registration, Field::ConnTeardown.into(), teardown.as_cstr());
     }
     if item.is_shown() {
-        if summary.is_empty() {
-            summary.push(view.phase().to_string());
-        }
-        item.append_text(&format!(
-            ": {}; client {}, server {}",
-            summary.join(", "),
-            view.client_state(),
-            view.server_state()
-        ));
+        let summary = summaries
+            .entry(view.summary_key())
+            .or_insert_with(|| CString::new(format!(": {}", view.summary())).unwrap_or_default());
+        item.append_text(summary);
     }
     for (anomaly, message) in view.anomalies() {
         packet.expert(registration, &item, anomaly_expert(anomaly), &message);

@@ -50,6 +50,9 @@ pub extern "C" fn plugin_register() {
     unsafe { ws::proto_register_plugin(&PLUGIN) }
 }
 
+// Wireshark 4.4 and later list the plugin as a dissector; older versions get nothing exported.
+ws::describe_plugin!(dissector);
+
 /// Runs `body` so that a panic stops here, where Wireshark called us, instead of unwinding into C.
 fn guarded<T>(body: impl FnOnce() -> T) -> Result<T, String> {
     catch_unwind(AssertUnwindSafe(body)).map_err(|payload| {
@@ -435,15 +438,15 @@ impl<'a> Node<'a> {
             return None;
         }
         // SAFETY: the value of an unsigned integer field; fvalue_get_uinteger only reads it.
-        Some(unsafe { ws::fvalue_get_uinteger(ptr::from_ref(&fi.value).cast_mut()) })
+        Some(unsafe { ws::fvalue_get_uinteger(ws::field_value(fi)) })
     }
 
-    /// The packet bytes this item covers, if they are all captured and fit in `buffer`.
+    /// The first bytes of the packet this item covers, as many as fit in `buffer`, if captured.
     pub fn bytes<'b>(&self, buffer: &'b mut [u8]) -> Option<&'b [u8]> {
         let fi = self.field_info()?;
         let start = usize::try_from(fi.start).ok()?;
-        let length = usize::try_from(fi.length).ok()?;
-        if fi.ds_tvb.is_null() || length == 0 || length > buffer.len() {
+        let length = usize::try_from(fi.length).ok()?.min(buffer.len());
+        if fi.ds_tvb.is_null() || length == 0 {
             return None;
         }
         // SAFETY: ds_tvb is the item's live data source; the bounds are checked before copying,
@@ -483,11 +486,10 @@ impl<'a> Item<'a> {
     /// Whether anyone will see this item's text (only then is it worth formatting).
     pub fn is_shown(&self) -> bool {
         // SAFETY: a live item points at its tree's shared data, alive as long as the tree.
-        unsafe { self.raw.as_ref().tree_data.as_ref().is_some_and(|data| data.visible != 0) }
+        unsafe { self.raw.as_ref().tree_data.as_ref().is_some_and(ws::tree_is_visible) }
     }
 
-    pub fn append_text(&self, text: &str) {
-        let text = c_string(text);
+    pub fn append_text(&self, text: &CStr) {
         // SAFETY: a live item; the format takes exactly one string argument.
         unsafe { ws::proto_item_append_text(self.raw.as_ptr(), c"%s".as_ptr(), text.as_ptr()) }
     }
@@ -524,7 +526,7 @@ impl<'a> Tree<'a> {
     pub fn add_bool(&self, registration: &Registration, field: FieldIndex, value: bool) -> Option<Item<'a>> {
         // SAFETY: as add_uint.
         self.added(unsafe {
-            ws::proto_tree_add_boolean(self.ptr(), registration.field(field), self.packet.tvb, 0, 0, u32::from(value))
+            ws::proto_tree_add_boolean(self.ptr(), registration.field(field), self.packet.tvb, 0, 0, value.into())
         })
     }
 

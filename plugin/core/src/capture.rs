@@ -72,11 +72,15 @@ impl Capture {
     pub fn views(&self, frame: u32, settled: bool) -> impl Iterator<Item = View<'_>> {
         let first = self.labels.get(frame as usize).copied().filter(|label| !label.is_none());
         let later = self.later_layers.get(&frame).map(Vec::as_slice).unwrap_or_default();
-        let answers = self.answers_of(frame);
+        let first_answer = self.answers.partition_point(|answer| answer.frame < frame);
         first.into_iter().chain(later.iter().copied()).enumerate().filter_map(move |(layer, label)| {
             let connection = self.connection(label.stream)?;
             let layer = layer as u8;
-            let answers = answers.iter().filter(|answer| answer.layer == layer).copied().collect();
+            let mut answers = [None; 2];
+            let this_frame = (first_answer..).map_while(|index| self.answers.get(index).filter(|a| a.frame == frame));
+            for (slot, answer) in answers.iter_mut().zip(this_frame.filter(|a| a.layer == layer)) {
+                *slot = Some(*answer);
+            }
             Some(View { frame, layer, label, connection, answers, settled })
         })
     }
@@ -90,10 +94,6 @@ impl Capture {
         self.connections.len()
     }
 
-    fn answers_of(&self, frame: u32) -> Vec<Answer> {
-        let start = self.answers.partition_point(|answer| answer.frame < frame);
-        (start..).map_while(|index| self.answers.get(index).filter(|answer| answer.frame == frame).copied()).collect()
-    }
 }
 
 /// One step of a packet, with what it acknowledges and the timings it completes.
@@ -107,14 +107,14 @@ pub struct StepView {
 }
 
 /// What tcpwave shows for one TCP layer of one frame.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct View<'a> {
     pub frame: u32,
     pub layer: u8,
     label: Label,
     connection: &'a Connection,
-    /// This layer's answers: at most one per step, so at most two.
-    answers: Vec<Answer>,
+    /// This layer's answers: one per answering step, of which a packet carries at most two.
+    answers: [Option<Answer>; 2],
     settled: bool,
 }
 
@@ -142,7 +142,7 @@ impl<'a> View<'a> {
     pub fn steps(&self) -> impl Iterator<Item = StepView> + '_ {
         self.label.steps().iter().map(move |step| {
             let repeat = self.label.repeats().contains(step);
-            let answer = self.answers.iter().find(|a| a.step == step).copied();
+            let answer = self.answers.iter().flatten().find(|a| a.step == step).copied();
             let completes_handshake =
                 step == Step::Handshake(3) && self.connection.handshake_done_frame() == Some(self.frame);
             let completes_teardown = matches!(step, Step::Teardown(2) | Step::Teardown(4))
@@ -157,6 +157,26 @@ impl<'a> View<'a> {
         })
     }
 
+    /// One line that sums the packet up, e.g. `Teardown 2 (ACK of FIN), Teardown 3 (FIN); client
+    /// TIME_WAIT, server LAST_ACK`.
+    pub fn summary(&self) -> String {
+        let steps: Vec<String> = self
+            .steps()
+            .map(|step| {
+                let kind = if matches!(step.step, Step::Handshake(_)) { "Handshake" } else { "Teardown" };
+                let repeat = if step.repeat { ", repeated" } else { "" };
+                format!("{kind} {} ({}{repeat})", step.step.number(), step.step.packet_name())
+            })
+            .collect();
+        let what = if steps.is_empty() { self.phase().to_string() } else { steps.join(", ") };
+        format!("{what}; client {}, server {}", self.client_state(), self.server_state())
+    }
+
+    /// Equal for two views exactly when their [`View::summary`] is: a key to cache it by.
+    pub fn summary_key(&self) -> u32 {
+        self.label.summary_bits()
+    }
+
     /// The connection's verdicts, once the whole capture has been seen.
     pub fn verdicts(&self) -> Option<(HandshakeVerdict, TeardownVerdict)> {
         self.settled.then(|| (self.connection.handshake_verdict(), self.connection.teardown_verdict()))
@@ -169,7 +189,7 @@ impl<'a> View<'a> {
             Anomaly::Refused => stored.contains(Anomaly::Abort) && self.connection.was_refused(),
             Anomaly::Abort => stored.contains(Anomaly::Abort) && !self.connection.was_refused(),
             Anomaly::Retransmission => !self.label.repeats().is_empty(),
-            Anomaly::BadAck => self.answers.iter().any(|answer| !answer.ok()),
+            Anomaly::BadAck => self.answers.iter().flatten().any(|answer| !answer.ok()),
             Anomaly::Unanswered => {
                 self.label.steps().contains(Step::Handshake(1))
                     && self.verdicts().is_some_and(|(handshake, _)| handshake == HandshakeVerdict::Unanswered)

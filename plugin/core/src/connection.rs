@@ -217,6 +217,12 @@ impl Label {
         (self.bits >> shift) & ((1 << width) - 1)
     }
 
+    /// The bits that decide how the packet is summed up in one line: steps, repeats, phase
+    /// and states.
+    pub fn summary_bits(self) -> u32 {
+        self.bits & ((1 << SENDER) - 1)
+    }
+
     pub fn is_none(self) -> bool {
         self.field(PHASE, 3) == NO_PHASE
     }

@@ -364,3 +364,21 @@ fn later_passes_render_the_same_in_any_order() {
     let later: Vec<String> = (1..=5).map(|f| row(&again, f)).collect();
     assert_eq!(first, later);
 }
+
+#[test]
+fn a_packet_sums_itself_up_in_one_line() {
+    let c = capture(&[
+        (CLIENT, "S", 10, 0, 0),
+        (SERVER, "AS", 20, 11, 0),
+        (CLIENT, "A", 11, 21, 0),
+        (CLIENT, "AF", 11, 21, 0),
+        (SERVER, "AF", 21, 12, 0),
+        (SERVER, "AF", 21, 12, 0),
+    ]);
+    let summary = |frame| c.views(frame, false).next().unwrap().summary();
+    assert_eq!(summary(1), "Handshake 1 (SYN); client SYN_SENT, server SYN_RECEIVED");
+    assert_eq!(summary(5), "Teardown 2 (ACK of FIN), Teardown 3 (FIN); client TIME_WAIT, server LAST_ACK");
+    assert_eq!(summary(6), "Teardown 3 (FIN, repeated); client TIME_WAIT, server LAST_ACK");
+    let key = |frame| c.views(frame, false).next().unwrap().summary_key();
+    assert_ne!(key(5), key(6));
+}
