@@ -3,16 +3,27 @@
  * The part of the Wireshark 4.0 C API that tcpwave uses, declared from
  * scratch so that building the plugin needs neither libwireshark-dev nor
  * the glib headers. Layouts and values are for Wireshark 4.0 on 64-bit
- * Linux; tests/layout.rs checks them against the real headers when those
+ * Linux, written from the headers of tag v4.0.17 (as packaged by Debian
+ * 12); tests/layout.rs checks them against the real headers when those
  * are installed.
  *
  * Structs marked "prefix" declare only the leading members the plugin
  * reads. Wireshark allocates them; never create or copy one from Rust.
+ *
+ * With TCPWAVE_FUNCTIONS_ONLY defined, only the function declarations
+ * are seen, so that probe/signatures.c can compile them after the real
+ * headers: any disagreement is then a "conflicting types" error.
  */
 #ifndef TCPWAVE_WIRESHARK_4_0_H
 #define TCPWAVE_WIRESHARK_4_0_H
 
 #include <stddef.h>
+
+#ifndef TCPWAVE_FUNCTIONS_ONLY
+
+/* ws_version.h */
+#define WIRESHARK_VERSION_MAJOR 4
+#define WIRESHARK_VERSION_MINOR 0
 
 /* glib/gtypes.h and glibconfig.h */
 typedef char gchar;
@@ -35,10 +46,6 @@ typedef struct _GPtrArray {
     gpointer *pdata;
     guint len;
 } GPtrArray;
-
-GArray *g_array_new(gboolean zero_terminated, gboolean clear_, guint element_size);
-/* g_array_append_val() is a macro over this function. */
-GArray *g_array_append_vals(GArray *array, gconstpointer data, guint len);
 
 /* wsutil/nstime.h: secs is a time_t, 64 bits wide on every 64-bit platform. */
 typedef struct {
@@ -78,14 +85,8 @@ typedef struct _fvalue_t {
     ftype_t *ftype;
 } fvalue_t;
 
-guint32 fvalue_get_uinteger(fvalue_t *fv);
-
 /* epan/tvbuff.h */
 typedef struct tvbuff tvbuff_t;
-
-void *tvb_memcpy(tvbuff_t *tvb, void *target, const gint offset, size_t length);
-guint tvb_captured_length(const tvbuff_t *tvb);
-guint tvb_reported_length(const tvbuff_t *tvb);
 
 /* epan/value_string.h */
 typedef struct _value_string {
@@ -202,30 +203,6 @@ typedef struct {
     void (*register_handoff)(void);
 } proto_plugin;
 
-void proto_register_plugin(const proto_plugin *plugin);
-int proto_register_protocol(const char *name, const char *short_name, const char *filter_name);
-void proto_register_field_array(const int parent, hf_register_info *hf, const int num_records);
-void proto_register_subtree_array(gint *const *indices, const int num_indices);
-int proto_registrar_get_id_byname(const char *field_name);
-header_field_info *proto_registrar_get_nth(guint hfindex);
-
-proto_item *proto_tree_add_item(proto_tree *tree, int hfindex, tvbuff_t *tvb,
-                                const gint start, gint length, const guint encoding);
-proto_item *proto_tree_add_uint(proto_tree *tree, int hfindex, tvbuff_t *tvb,
-                                gint start, gint length, guint32 value);
-proto_item *proto_tree_add_boolean(proto_tree *tree, int hfindex, tvbuff_t *tvb,
-                                   gint start, gint length, guint32 value);
-proto_item *proto_tree_add_string(proto_tree *tree, int hfindex, tvbuff_t *tvb,
-                                  gint start, gint length, const char *value);
-proto_item *proto_tree_add_time(proto_tree *tree, int hfindex, tvbuff_t *tvb,
-                                gint start, gint length, const nstime_t *value_ptr);
-proto_item *proto_tree_add_uint_format_value(proto_tree *tree, int hfindex, tvbuff_t *tvb,
-                                              gint start, gint length, guint32 value,
-                                              const char *format, ...);
-proto_tree *proto_item_add_subtree(proto_item *pi, const gint idx);
-void proto_item_append_text(proto_item *pi, const char *format, ...);
-void proto_item_set_text(proto_item *pi, const char *format, ...);
-
 /* epan/column-utils.h */
 struct epan_column_info;
 
@@ -266,15 +243,56 @@ typedef struct ei_register_info {
 
 typedef struct expert_module expert_module_t;
 
+/* epan/packet.h */
+typedef int (*dissector_t)(tvbuff_t *, packet_info *, proto_tree *, void *);
+typedef struct dissector_handle *dissector_handle_t;
+
+#endif /* TCPWAVE_FUNCTIONS_ONLY */
+
+/* glib/garray.h. g_array_append_val() is a macro over g_array_append_vals(). */
+GArray *g_array_new(gboolean zero_terminated, gboolean clear_, guint element_size);
+GArray *g_array_append_vals(GArray *array, gconstpointer data, guint len);
+
+/* epan/ftypes/ftypes.h */
+guint32 fvalue_get_uinteger(fvalue_t *fv);
+
+/* epan/tvbuff.h */
+void *tvb_memcpy(tvbuff_t *tvb, void *target, const gint offset, size_t length);
+guint tvb_captured_length(const tvbuff_t *tvb);
+guint tvb_reported_length(const tvbuff_t *tvb);
+
+/* epan/proto.h */
+void proto_register_plugin(const proto_plugin *plugin);
+int proto_register_protocol(const char *name, const char *short_name, const char *filter_name);
+void proto_register_field_array(const int parent, hf_register_info *hf, const int num_records);
+void proto_register_subtree_array(gint *const *indices, const int num_indices);
+int proto_registrar_get_id_byname(const char *field_name);
+header_field_info *proto_registrar_get_nth(guint hfindex);
+
+proto_item *proto_tree_add_item(proto_tree *tree, int hfindex, tvbuff_t *tvb,
+                                const gint start, gint length, const guint encoding);
+proto_item *proto_tree_add_uint(proto_tree *tree, int hfindex, tvbuff_t *tvb,
+                                gint start, gint length, guint32 value);
+proto_item *proto_tree_add_boolean(proto_tree *tree, int hfindex, tvbuff_t *tvb,
+                                   gint start, gint length, guint32 value);
+proto_item *proto_tree_add_string(proto_tree *tree, int hfindex, tvbuff_t *tvb,
+                                  gint start, gint length, const char *value);
+proto_item *proto_tree_add_time(proto_tree *tree, int hfindex, tvbuff_t *tvb,
+                                gint start, gint length, const nstime_t *value_ptr);
+proto_item *proto_tree_add_uint_format_value(proto_tree *tree, int hfindex, tvbuff_t *tvb,
+                                              gint start, gint length, guint32 value,
+                                              const char *format, ...);
+proto_tree *proto_item_add_subtree(proto_item *pi, const gint idx);
+void proto_item_append_text(proto_item *pi, const char *format, ...);
+void proto_item_set_text(proto_item *pi, const char *format, ...);
+
+/* epan/expert.h */
 expert_module_t *expert_register_protocol(int id);
 void expert_register_field_array(expert_module_t *module, ei_register_info *ei, const int num_records);
 void expert_add_info_format(packet_info *pinfo, proto_item *pi, expert_field *eiindex,
                             const char *format, ...);
 
 /* epan/packet.h */
-typedef int (*dissector_t)(tvbuff_t *, packet_info *, proto_tree *, void *);
-typedef struct dissector_handle *dissector_handle_t;
-
 dissector_handle_t create_dissector_handle(dissector_t dissector, const int proto);
 void register_postdissector(dissector_handle_t handle);
 void set_postdissector_wanted_hfids(dissector_handle_t handle, GArray *wanted_hfids);

@@ -1,41 +1,55 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Compiled against the REAL Wireshark 4.0 headers (never against
- * include/wireshark-4.0.h) and linked into tests/layout.rs, which compares
- * every fact below with the same fact of the bindgen declarations.
- * Each struct member and constant that include/wireshark-4.0.h declares
- * needs an entry here and one in tests/layout.rs.
+ * Compiled against the REAL Wireshark headers (never against
+ * include/wireshark-X.Y.h) of the version being built for, and linked into
+ * tests/layout.rs, which compares every fact below with the same fact of the
+ * bindgen declarations. Each struct member and constant that the header
+ * declares needs an entry here and one in tests/layout.rs, under the same
+ * version condition.
  */
 #include <stddef.h>
 
 #include <glib.h>
+#include <ws_version.h>
 #include <epan/expert.h>
 #include <epan/packet.h>
 #include <epan/proto.h>
 #include <epan/tfs.h>
-#include <epan/value_string.h>
+
+#define AT_LEAST(major, minor) \
+    (WIRESHARK_VERSION_MAJOR * 100 + WIRESHARK_VERSION_MINOR >= (major) * 100 + (minor))
+
+#if AT_LEAST(4, 4)
+#include <wsutil/plugins.h>
+#endif
 
 struct tcpwave_layout_fact {
     const char *name;
     long long value;
+    /* sizeof a struct member; 0 for sizes and constants */
+    long long width;
 };
 
-#define SIZE(type) { "sizeof " #type, (long long)sizeof(type) }
-#define OFFSET(type, member) { #type "." #member, (long long)offsetof(type, member) }
-#define CONSTANT(name) { #name, (long long)(name) }
+#define SIZE(type) { "sizeof " #type, (long long)sizeof(type), 0 }
+#define MEMBER(type, member) \
+    { #type "." #member, (long long)offsetof(type, member), (long long)sizeof(((type *)0)->member) }
+#define CONSTANT(name) { #name, (long long)(name), 0 }
 
 static const struct tcpwave_layout_fact facts[] = {
+    CONSTANT(WIRESHARK_VERSION_MAJOR),
+    CONSTANT(WIRESHARK_VERSION_MINOR),
+
     SIZE(GArray),
-    OFFSET(GArray, data),
-    OFFSET(GArray, len),
+    MEMBER(GArray, data),
+    MEMBER(GArray, len),
 
     SIZE(GPtrArray),
-    OFFSET(GPtrArray, pdata),
-    OFFSET(GPtrArray, len),
+    MEMBER(GPtrArray, pdata),
+    MEMBER(GPtrArray, len),
 
     SIZE(nstime_t),
-    OFFSET(nstime_t, secs),
-    OFFSET(nstime_t, nsecs),
+    MEMBER(nstime_t, secs),
+    MEMBER(nstime_t, nsecs),
 
     CONSTANT(FT_NONE),
     CONSTANT(FT_PROTOCOL),
@@ -53,16 +67,19 @@ static const struct tcpwave_layout_fact facts[] = {
     CONSTANT(FT_FRAMENUM_ACK),
     CONSTANT(FT_FRAMENUM_DUP_ACK),
 
+#if !AT_LEAST(4, 2)
+    /* opaque from 4.2 on */
     SIZE(fvalue_t),
-    OFFSET(fvalue_t, ftype),
+    MEMBER(fvalue_t, ftype),
+#endif
 
     SIZE(value_string),
-    OFFSET(value_string, value),
-    OFFSET(value_string, strptr),
+    MEMBER(value_string, value),
+    MEMBER(value_string, strptr),
 
     SIZE(true_false_string),
-    OFFSET(true_false_string, true_string),
-    OFFSET(true_false_string, false_string),
+    MEMBER(true_false_string, true_string),
+    MEMBER(true_false_string, false_string),
 
     CONSTANT(BASE_NONE),
     CONSTANT(BASE_DEC),
@@ -85,76 +102,83 @@ static const struct tcpwave_layout_fact facts[] = {
     CONSTANT(PI_PROTOCOL),
     CONSTANT(PI_ASSUMPTION),
 
+#if AT_LEAST(4, 4)
+    CONSTANT(WS_PLUGIN_DESC_DISSECTOR),
+#endif
+
     SIZE(header_field_info),
-    OFFSET(header_field_info, name),
-    OFFSET(header_field_info, abbrev),
-    OFFSET(header_field_info, type),
-    OFFSET(header_field_info, display),
-    OFFSET(header_field_info, strings),
-    OFFSET(header_field_info, bitmask),
-    OFFSET(header_field_info, blurb),
-    OFFSET(header_field_info, id),
-    OFFSET(header_field_info, parent),
-    OFFSET(header_field_info, ref_type),
-    OFFSET(header_field_info, same_name_prev_id),
-    OFFSET(header_field_info, same_name_next),
+    MEMBER(header_field_info, name),
+    MEMBER(header_field_info, abbrev),
+    MEMBER(header_field_info, type),
+    MEMBER(header_field_info, display),
+    MEMBER(header_field_info, strings),
+    MEMBER(header_field_info, bitmask),
+    MEMBER(header_field_info, blurb),
+    MEMBER(header_field_info, id),
+    MEMBER(header_field_info, parent),
+    MEMBER(header_field_info, ref_type),
+    MEMBER(header_field_info, same_name_prev_id),
+    MEMBER(header_field_info, same_name_next),
 
     SIZE(hf_register_info),
-    OFFSET(hf_register_info, p_id),
-    OFFSET(hf_register_info, hfinfo),
+    MEMBER(hf_register_info, p_id),
+    MEMBER(hf_register_info, hfinfo),
 
     SIZE(field_info),
-    OFFSET(field_info, hfinfo),
-    OFFSET(field_info, start),
-    OFFSET(field_info, length),
-    OFFSET(field_info, appendix_start),
-    OFFSET(field_info, appendix_length),
-    OFFSET(field_info, tree_type),
-    OFFSET(field_info, flags),
-    OFFSET(field_info, rep),
-    OFFSET(field_info, ds_tvb),
-    OFFSET(field_info, value),
+    MEMBER(field_info, hfinfo),
+    MEMBER(field_info, start),
+    MEMBER(field_info, length),
+    MEMBER(field_info, appendix_start),
+    MEMBER(field_info, appendix_length),
+    MEMBER(field_info, tree_type),
+    MEMBER(field_info, flags),
+    MEMBER(field_info, rep),
+    MEMBER(field_info, ds_tvb),
+    MEMBER(field_info, value),
 
     SIZE(tree_data_t),
-    OFFSET(tree_data_t, interesting_hfids),
-    OFFSET(tree_data_t, visible),
+    MEMBER(tree_data_t, interesting_hfids),
+    MEMBER(tree_data_t, visible),
 
     SIZE(proto_node),
-    OFFSET(proto_node, first_child),
-    OFFSET(proto_node, last_child),
-    OFFSET(proto_node, next),
-    OFFSET(proto_node, parent),
-    OFFSET(proto_node, finfo),
-    OFFSET(proto_node, tree_data),
+    MEMBER(proto_node, first_child),
+    MEMBER(proto_node, last_child),
+    MEMBER(proto_node, next),
+    MEMBER(proto_node, parent),
+#if AT_LEAST(4, 6)
+    MEMBER(proto_node, hfinfo),
+#endif
+    MEMBER(proto_node, finfo),
+    MEMBER(proto_node, tree_data),
 
     SIZE(proto_plugin),
-    OFFSET(proto_plugin, register_protoinfo),
-    OFFSET(proto_plugin, register_handoff),
+    MEMBER(proto_plugin, register_protoinfo),
+    MEMBER(proto_plugin, register_handoff),
 
     SIZE(packet_info),
-    OFFSET(packet_info, current_proto),
-    OFFSET(packet_info, cinfo),
-    OFFSET(packet_info, presence_flags),
-    OFFSET(packet_info, num),
-    OFFSET(packet_info, abs_ts),
+    MEMBER(packet_info, current_proto),
+    MEMBER(packet_info, cinfo),
+    MEMBER(packet_info, presence_flags),
+    MEMBER(packet_info, num),
+    MEMBER(packet_info, abs_ts),
 
     SIZE(expert_field),
-    OFFSET(expert_field, ei),
-    OFFSET(expert_field, hf),
+    MEMBER(expert_field, ei),
+    MEMBER(expert_field, hf),
 
     SIZE(expert_field_info),
-    OFFSET(expert_field_info, name),
-    OFFSET(expert_field_info, group),
-    OFFSET(expert_field_info, severity),
-    OFFSET(expert_field_info, summary),
-    OFFSET(expert_field_info, id),
-    OFFSET(expert_field_info, protocol),
-    OFFSET(expert_field_info, orig_severity),
-    OFFSET(expert_field_info, hf_info),
+    MEMBER(expert_field_info, name),
+    MEMBER(expert_field_info, group),
+    MEMBER(expert_field_info, severity),
+    MEMBER(expert_field_info, summary),
+    MEMBER(expert_field_info, id),
+    MEMBER(expert_field_info, protocol),
+    MEMBER(expert_field_info, orig_severity),
+    MEMBER(expert_field_info, hf_info),
 
     SIZE(ei_register_info),
-    OFFSET(ei_register_info, ids),
-    OFFSET(ei_register_info, eiinfo),
+    MEMBER(ei_register_info, ids),
+    MEMBER(ei_register_info, eiinfo),
 };
 
 const struct tcpwave_layout_fact *tcpwave_layout_facts(size_t *count)

@@ -1,34 +1,55 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-//! Checks include/wireshark-4.0.h against the real Wireshark headers: every
-//! struct size, member offset and constant it declares must equal the fact
+//! Checks include/wireshark-X.Y.h, for the version this build is for, against
+//! the real Wireshark headers of that version: every struct size, member
+//! offset and width, and constant it declares must equal the fact
 //! probe/layout_probe.c compiled from the real headers (for prefix structs the
-//! declared size may be smaller). Without the real headers it only says so.
+//! declared size may be smaller), and every function it declares must have the
+//! real signature (probe/signatures.c). Without those headers it says why.
 //!
 //! Runs without the test harness so that its summary is always shown.
+
+use wireshark_headers::{WIRESHARK_MAJOR, WIRESHARK_MINOR};
 
 #[cfg(not(real_headers))]
 fn main() {
     eprintln!(
-        "skipped: real Wireshark headers not installed \
-         (or WIRESHARK_HEADERS_NO_PROBE set when building)"
+        "layout: skipped for Wireshark {WIRESHARK_MAJOR}.{WIRESHARK_MINOR}: {}",
+        env!("TCPWAVE_LAYOUT_SKIPPED")
     );
 }
 
 #[cfg(real_headers)]
 fn main() {
+    let headers = env!("TCPWAVE_LAYOUT_HEADERS");
+    let mut failed = false;
     match real_headers::compare() {
-        Ok(checked) => {
-            println!(
-                "layout: {checked} sizes, offsets and constants match the real Wireshark headers"
-            );
-        }
+        Ok(checked) => println!(
+            "layout: Wireshark {WIRESHARK_MAJOR}.{WIRESHARK_MINOR}: {checked} sizes, offsets, widths \
+             and constants match the real headers in {headers}"
+        ),
         Err(failures) => {
-            eprintln!("include/wireshark-4.0.h drifted from the real Wireshark headers:");
+            eprintln!(
+                "include/wireshark-{WIRESHARK_MAJOR}.{WIRESHARK_MINOR}.h drifted from the real \
+                 headers in {headers}:"
+            );
             for failure in &failures {
                 eprintln!("  {failure}");
             }
-            std::process::exit(1);
+            failed = true;
         }
+    }
+    let mismatches = include_str!(concat!(env!("OUT_DIR"), "/signature_mismatches.txt"));
+    if mismatches.is_empty() {
+        println!("layout: every declared function has the signature of the real headers");
+    } else {
+        eprintln!(
+            "include/wireshark-{WIRESHARK_MAJOR}.{WIRESHARK_MINOR}.h declares functions unlike \
+             the real headers:\n{mismatches}"
+        );
+        failed = true;
+    }
+    if failed {
+        std::process::exit(1);
     }
 }
 
@@ -44,6 +65,8 @@ mod real_headers {
     struct RealFact {
         name: *const c_char,
         value: c_longlong,
+        /// sizeof a struct member; 0 for sizes and constants.
+        width: c_longlong,
     }
 
     extern "C" {
@@ -51,7 +74,7 @@ mod real_headers {
         fn tcpwave_layout_facts(count: *mut usize) -> *const RealFact;
     }
 
-    fn real_facts() -> BTreeMap<String, i64> {
+    fn real_facts() -> BTreeMap<String, (i64, i64)> {
         let mut count = 0;
         // SAFETY: the probe returns a static array of `count` entries whose
         // names are NUL-terminated string literals.
@@ -61,7 +84,7 @@ mod real_headers {
             .map(|fact| {
                 // SAFETY: see above.
                 let name = unsafe { CStr::from_ptr(fact.name) };
-                (name.to_str().unwrap().to_owned(), fact.value)
+                (name.to_str().unwrap().to_owned(), (fact.value, fact.width))
             })
             .collect()
     }
@@ -72,10 +95,22 @@ mod real_headers {
         AtMost,
     }
 
+    impl Rule {
+        fn holds(&self, declared: i64, real: i64) -> bool {
+            match self {
+                Rule::Equal => declared == real,
+                Rule::AtMost => declared <= real,
+            }
+        }
+    }
+
     struct Declared {
         name: String,
         value: i64,
         rule: Rule,
+        /// Size of a struct member; 0 for sizes and constants.
+        width: i64,
+        width_rule: Rule,
     }
 
     fn declared(name: &str, value: impl TryInto<i64>, rule: Rule) -> Declared {
@@ -86,7 +121,14 @@ mod real_headers {
             name: name.to_owned(),
             value,
             rule,
+            width: 0,
+            width_rule: Rule::Equal,
         }
+    }
+
+    /// The size of the member `member` picks out of a `T`.
+    fn width_of<T, M>(_member: fn(&T) -> &M) -> i64 {
+        size_of::<M>().try_into().unwrap()
     }
 
     /// Size of a struct declared with all its members.
@@ -111,17 +153,33 @@ mod real_headers {
         };
     }
 
-    /// Offset of a member; `rust_name => "c_name"` where bindgen renamed it.
-    macro_rules! offset {
+    /// Offset and width of a member; `rust_name => "c_name"` where bindgen
+    /// renamed it.
+    macro_rules! member {
         ($type:ident, $member:ident) => {
-            offset!($type, $member => stringify!($member))
+            member!($type, $member => stringify!($member))
         };
         ($type:ident, $member:ident => $c_member:expr) => {
-            declared(
-                &format!("{}.{}", stringify!($type), $c_member),
-                offset_of!($type, $member),
-                Rule::Equal,
-            )
+            Declared {
+                width: width_of(|s: &$type| &s.$member),
+                ..declared(
+                    &format!("{}.{}", stringify!($type), $c_member),
+                    offset_of!($type, $member),
+                    Rule::Equal,
+                )
+            }
+        };
+    }
+
+    /// Offset and width of a member whose type is a prefix struct, which only
+    /// 4.0 has.
+    #[cfg(wireshark = "4.0")]
+    macro_rules! prefix_member {
+        ($type:ident, $member:ident) => {
+            Declared {
+                width_rule: Rule::AtMost,
+                ..member!($type, $member)
+            }
         };
     }
 
@@ -132,16 +190,18 @@ mod real_headers {
     }
 
     fn declared_facts() -> Vec<Declared> {
-        vec![
+        let mut facts = vec![
+            constant!(WIRESHARK_VERSION_MAJOR),
+            constant!(WIRESHARK_VERSION_MINOR),
             size!(GArray),
-            offset!(GArray, data),
-            offset!(GArray, len),
+            member!(GArray, data),
+            member!(GArray, len),
             size!(GPtrArray),
-            offset!(GPtrArray, pdata),
-            offset!(GPtrArray, len),
+            member!(GPtrArray, pdata),
+            member!(GPtrArray, len),
             size!(nstime_t),
-            offset!(nstime_t, secs),
-            offset!(nstime_t, nsecs),
+            member!(nstime_t, secs),
+            member!(nstime_t, nsecs),
             constant!(FT_NONE),
             constant!(FT_PROTOCOL),
             constant!(FT_BOOLEAN),
@@ -156,14 +216,12 @@ mod real_headers {
             constant!(FT_FRAMENUM_RESPONSE),
             constant!(FT_FRAMENUM_ACK),
             constant!(FT_FRAMENUM_DUP_ACK),
-            prefix_size!(fvalue_t),
-            offset!(fvalue_t, ftype),
             size!(value_string),
-            offset!(value_string, value),
-            offset!(value_string, strptr),
+            member!(value_string, value),
+            member!(value_string, strptr),
             size!(true_false_string),
-            offset!(true_false_string, true_string),
-            offset!(true_false_string, false_string),
+            member!(true_false_string, true_string),
+            member!(true_false_string, false_string),
             constant!(BASE_NONE),
             constant!(BASE_DEC),
             constant!(BASE_HEX),
@@ -184,67 +242,81 @@ mod real_headers {
             constant!(PI_PROTOCOL),
             constant!(PI_ASSUMPTION),
             size!(header_field_info),
-            offset!(header_field_info, name),
-            offset!(header_field_info, abbrev),
-            offset!(header_field_info, type_ => "type"),
-            offset!(header_field_info, display),
-            offset!(header_field_info, strings),
-            offset!(header_field_info, bitmask),
-            offset!(header_field_info, blurb),
-            offset!(header_field_info, id),
-            offset!(header_field_info, parent),
-            offset!(header_field_info, ref_type),
-            offset!(header_field_info, same_name_prev_id),
-            offset!(header_field_info, same_name_next),
+            member!(header_field_info, name),
+            member!(header_field_info, abbrev),
+            member!(header_field_info, type_ => "type"),
+            member!(header_field_info, display),
+            member!(header_field_info, strings),
+            member!(header_field_info, bitmask),
+            member!(header_field_info, blurb),
+            member!(header_field_info, id),
+            member!(header_field_info, parent),
+            member!(header_field_info, ref_type),
+            member!(header_field_info, same_name_prev_id),
+            member!(header_field_info, same_name_next),
             size!(hf_register_info),
-            offset!(hf_register_info, p_id),
-            offset!(hf_register_info, hfinfo),
+            member!(hf_register_info, p_id),
+            member!(hf_register_info, hfinfo),
             prefix_size!(field_info),
-            offset!(field_info, hfinfo),
-            offset!(field_info, start),
-            offset!(field_info, length),
-            offset!(field_info, appendix_start),
-            offset!(field_info, appendix_length),
-            offset!(field_info, tree_type),
-            offset!(field_info, flags),
-            offset!(field_info, rep),
-            offset!(field_info, ds_tvb),
-            offset!(field_info, value),
+            member!(field_info, hfinfo),
+            member!(field_info, start),
+            member!(field_info, length),
+            member!(field_info, appendix_start),
+            member!(field_info, appendix_length),
+            member!(field_info, tree_type),
+            member!(field_info, flags),
+            member!(field_info, rep),
+            member!(field_info, ds_tvb),
             prefix_size!(tree_data_t),
-            offset!(tree_data_t, interesting_hfids),
-            offset!(tree_data_t, visible),
+            member!(tree_data_t, interesting_hfids),
+            member!(tree_data_t, visible),
             size!(proto_node),
-            offset!(proto_node, first_child),
-            offset!(proto_node, last_child),
-            offset!(proto_node, next),
-            offset!(proto_node, parent),
-            offset!(proto_node, finfo),
-            offset!(proto_node, tree_data),
+            member!(proto_node, first_child),
+            member!(proto_node, last_child),
+            member!(proto_node, next),
+            member!(proto_node, parent),
+            member!(proto_node, finfo),
+            member!(proto_node, tree_data),
             size!(proto_plugin),
-            offset!(proto_plugin, register_protoinfo),
-            offset!(proto_plugin, register_handoff),
+            member!(proto_plugin, register_protoinfo),
+            member!(proto_plugin, register_handoff),
             prefix_size!(packet_info),
-            offset!(packet_info, current_proto),
-            offset!(packet_info, cinfo),
-            offset!(packet_info, presence_flags),
-            offset!(packet_info, num),
-            offset!(packet_info, abs_ts),
+            member!(packet_info, current_proto),
+            member!(packet_info, cinfo),
+            member!(packet_info, presence_flags),
+            member!(packet_info, num),
+            member!(packet_info, abs_ts),
             size!(expert_field),
-            offset!(expert_field, ei),
-            offset!(expert_field, hf),
+            member!(expert_field, ei),
+            member!(expert_field, hf),
             size!(expert_field_info),
-            offset!(expert_field_info, name),
-            offset!(expert_field_info, group),
-            offset!(expert_field_info, severity),
-            offset!(expert_field_info, summary),
-            offset!(expert_field_info, id),
-            offset!(expert_field_info, protocol),
-            offset!(expert_field_info, orig_severity),
-            offset!(expert_field_info, hf_info),
+            member!(expert_field_info, name),
+            member!(expert_field_info, group),
+            member!(expert_field_info, severity),
+            member!(expert_field_info, summary),
+            member!(expert_field_info, id),
+            member!(expert_field_info, protocol),
+            member!(expert_field_info, orig_severity),
+            member!(expert_field_info, hf_info),
             size!(ei_register_info),
-            offset!(ei_register_info, ids),
-            offset!(ei_register_info, eiinfo),
-        ]
+            member!(ei_register_info, ids),
+            member!(ei_register_info, eiinfo),
+        ];
+        // The value moved behind a pointer, and fvalue_t became opaque, in 4.2.
+        #[cfg(wireshark = "4.0")]
+        facts.extend([
+            prefix_member!(field_info, value),
+            prefix_size!(fvalue_t),
+            member!(fvalue_t, ftype),
+        ]);
+        #[cfg(not(wireshark = "4.0"))]
+        facts.push(member!(field_info, value));
+        #[cfg(any(wireshark = "4.4", wireshark = "4.6"))]
+        facts.push(constant!(WS_PLUGIN_DESC_DISSECTOR));
+        // 4.6 nodes cache their field's header_field_info.
+        #[cfg(wireshark = "4.6")]
+        facts.push(member!(proto_node, hfinfo));
+        facts
     }
 
     /// The number of facts compared, or one message per declared fact that
@@ -254,18 +326,20 @@ mod real_headers {
         let declared = declared_facts();
         let mut failures = Vec::new();
         for fact in &declared {
-            let Some(real_value) = real.remove(&fact.name) else {
+            let Some((real_value, real_width)) = real.remove(&fact.name) else {
                 failures.push(format!("{}: not in probe/layout_probe.c", fact.name));
                 continue;
             };
-            let holds = match fact.rule {
-                Rule::Equal => fact.value == real_value,
-                Rule::AtMost => fact.value <= real_value,
-            };
-            if !holds {
+            if !fact.rule.holds(fact.value, real_value) {
                 failures.push(format!(
                     "{}: declared {}, real Wireshark headers say {}",
                     fact.name, fact.value, real_value
+                ));
+            }
+            if !fact.width_rule.holds(fact.width, real_width) {
+                failures.push(format!(
+                    "{}: declared {} bytes wide, real Wireshark headers say {}",
+                    fact.name, fact.width, real_width
                 ));
             }
         }

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The part of the Wireshark 4.6 C API that tcpwave uses, declared from
+ * scratch (see wireshark-4.0.h for the conventions). Written from the
+ * headers of tag v4.6.9 as packaged by Debian unstable (libwireshark-dev,
+ * libwsutil-dev 4.6.9-1+b1): epan/proto.h, epan/packet_info.h,
+ * epan/expert.h, epan/packet.h, epan/tvbuff.h, wsutil/value_string.h,
+ * epan/tfs.h, epan/ftypes/ftypes.h, wsutil/nstime.h, wsutil/plugins.h.
+ *
+ * What changed since 4.4 for tcpwave: proto_node caches its field's
+ * header_field_info, so finfo and tree_data moved 8 bytes; value_string
+ * moved to wsutil. Plugins still export plugin_version,
+ * plugin_want_major/minor, plugin_register and the optional
+ * plugin_describe (wsutil/plugins.h declares the same loader types as
+ * 4.4).
+ */
+#ifndef TCPWAVE_WIRESHARK_4_6_H
+#define TCPWAVE_WIRESHARK_4_6_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef TCPWAVE_FUNCTIONS_ONLY
+
+/* ws_version.h */
+#define WIRESHARK_VERSION_MAJOR 4
+#define WIRESHARK_VERSION_MINOR 6
+
+/* glib/gtypes.h: only the glib functions below still use glib's types. */
+typedef char gchar;
+typedef int gboolean;
+typedef unsigned int guint;
+typedef void *gpointer;
+typedef const void *gconstpointer;
+
+/* glib/garray.h */
+typedef struct _GArray {
+    gchar *data;
+    guint len;
+} GArray;
+
+typedef struct _GPtrArray {
+    gpointer *pdata;
+    guint len;
+} GPtrArray;
+
+/* wsutil/nstime.h: secs is a time_t, 64 bits wide on every 64-bit platform. */
+typedef struct {
+    int64_t secs;
+    int nsecs;
+} nstime_t;
+
+/* epan/ftypes/ftypes.h */
+enum ftenum {
+    FT_NONE = 0,
+    FT_PROTOCOL = 1,
+    FT_BOOLEAN = 2,
+    FT_UINT8 = 4,
+    FT_UINT16 = 5,
+    FT_UINT32 = 7,
+    FT_RELATIVE_TIME = 25,
+    FT_STRING = 26,
+    FT_FRAMENUM = 35
+};
+
+/* epan/ftypes/ftypes.h: see wireshark-4.0.h. */
+enum ft_framenum_type {
+    FT_FRAMENUM_NONE = 0,
+    FT_FRAMENUM_REQUEST = 1,
+    FT_FRAMENUM_RESPONSE = 2,
+    FT_FRAMENUM_ACK = 3,
+    FT_FRAMENUM_DUP_ACK = 4
+};
+
+/* epan/ftypes/ftypes.h: opaque, read through fvalue_get_uinteger(). */
+typedef struct _fvalue_t fvalue_t;
+
+/* epan/tvbuff.h */
+typedef struct tvbuff tvbuff_t;
+
+/* wsutil/value_string.h */
+typedef struct _value_string {
+    uint32_t value;
+    const char *strptr;
+} value_string;
+
+/* epan/tfs.h */
+typedef struct true_false_string {
+    const char *true_string;
+    const char *false_string;
+} true_false_string;
+
+/* epan/proto.h: values for header_field_info.display */
+typedef enum {
+    BASE_NONE = 0,
+    BASE_DEC = 1,
+    BASE_HEX = 2
+} field_display_e;
+
+/* epan/proto.h */
+typedef enum {
+    HF_REF_TYPE_NONE = 0
+} hf_ref_type;
+
+/* epan/proto.h: proto_tree_add_item() encodings */
+#define ENC_BIG_ENDIAN 0x00000000
+#define ENC_NA 0x00000000
+
+/* epan/proto.h: field_info.flags bit for items not taken from packet bytes */
+#define FI_GENERATED 0x00000002
+
+/* epan/proto.h: expert severities (expert_field_info.severity) */
+#define PI_COMMENT 0x00100000
+#define PI_CHAT 0x00200000
+#define PI_NOTE 0x00400000
+#define PI_WARN 0x00600000
+#define PI_ERROR 0x00800000
+
+/* epan/proto.h: expert groups (expert_field_info.group) */
+#define PI_SEQUENCE 0x02000000
+#define PI_RESPONSE_CODE 0x03000000
+#define PI_UNDECODED 0x05000000
+#define PI_MALFORMED 0x07000000
+#define PI_DEBUG 0x08000000
+#define PI_PROTOCOL 0x09000000
+#define PI_ASSUMPTION 0x0d000000
+
+/* wsutil/plugins.h: what plugin_describe() returns for a dissector plugin */
+#define WS_PLUGIN_DESC_DISSECTOR 0x00000001
+
+/* epan/proto.h. HFILL: see wireshark-4.0.h. */
+typedef struct _header_field_info header_field_info;
+struct _header_field_info {
+    const char *name;
+    const char *abbrev;
+    enum ftenum type;
+    int display;
+    const void *strings;
+    uint64_t bitmask;
+    const char *blurb;
+    int id;
+    int parent;
+    hf_ref_type ref_type;
+    int same_name_prev_id;
+    header_field_info *same_name_next;
+};
+
+/* epan/proto.h */
+typedef struct hf_register_info {
+    int *p_id;
+    header_field_info hfinfo;
+} hf_register_info;
+
+/* epan/proto.h */
+typedef struct _item_label_t item_label_t;
+
+/* epan/proto.h, prefix: see wireshark-4.0.h. */
+typedef struct _tree_data_t {
+    void *interesting_hfids;
+    bool visible;
+} tree_data_t;
+
+/* epan/proto.h, prefix */
+typedef struct field_info {
+    const header_field_info *hfinfo;
+    int start;
+    int length;
+    int appendix_start;
+    int appendix_length;
+    int tree_type;
+    uint32_t flags;
+    item_label_t *rep;
+    tvbuff_t *ds_tvb;
+    fvalue_t *value;
+} field_info;
+
+/* epan/proto.h */
+typedef struct _proto_node {
+    struct _proto_node *first_child;
+    struct _proto_node *last_child;
+    struct _proto_node *next;
+    struct _proto_node *parent;
+    const header_field_info *hfinfo;
+    field_info *finfo;
+    tree_data_t *tree_data;
+} proto_node;
+
+typedef proto_node proto_tree;
+typedef proto_node proto_item;
+
+/* epan/proto.h */
+typedef struct {
+    void (*register_protoinfo)(void);
+    void (*register_handoff)(void);
+} proto_plugin;
+
+/* epan/column-utils.h */
+struct epan_column_info;
+
+/* epan/packet_info.h, prefix */
+typedef struct _packet_info {
+    const char *current_proto;
+    struct epan_column_info *cinfo;
+    uint32_t presence_flags;
+    uint32_t num;
+    nstime_t abs_ts;
+} packet_info;
+
+/* epan/expert.h. EI_INIT sets both members to -1. */
+typedef struct expert_field {
+    int ei;
+    int hf;
+} expert_field;
+
+/* epan/expert.h. EXPFILL: see wireshark-4.0.h. */
+typedef struct expert_field_info {
+    const char *name;
+    int group;
+    int severity;
+    const char *summary;
+    int id;
+    const char *protocol;
+    int orig_severity;
+    hf_register_info hf_info;
+} expert_field_info;
+
+/* epan/expert.h */
+typedef struct ei_register_info {
+    expert_field *ids;
+    expert_field_info eiinfo;
+} ei_register_info;
+
+typedef struct expert_module expert_module_t;
+
+/* epan/packet.h */
+typedef int (*dissector_t)(tvbuff_t *, packet_info *, proto_tree *, void *);
+typedef struct dissector_handle *dissector_handle_t;
+
+#endif /* TCPWAVE_FUNCTIONS_ONLY */
+
+/* glib/garray.h. g_array_append_val() is a macro over g_array_append_vals(). */
+GArray *g_array_new(gboolean zero_terminated, gboolean clear_, guint element_size);
+GArray *g_array_append_vals(GArray *array, gconstpointer data, guint len);
+
+/* epan/ftypes/ftypes.h */
+uint32_t fvalue_get_uinteger(fvalue_t *fv);
+
+/* epan/tvbuff.h */
+void *tvb_memcpy(tvbuff_t *tvb, void *target, const int offset, size_t length);
+unsigned tvb_captured_length(const tvbuff_t *tvb);
+unsigned tvb_reported_length(const tvbuff_t *tvb);
+
+/* epan/proto.h */
+void proto_register_plugin(const proto_plugin *plugin);
+int proto_register_protocol(const char *name, const char *short_name, const char *filter_name);
+void proto_register_field_array(const int parent, hf_register_info *hf, const int num_records);
+void proto_register_subtree_array(int *const *indices, const int num_indices);
+int proto_registrar_get_id_byname(const char *field_name);
+header_field_info *proto_registrar_get_nth(unsigned hfindex);
+
+proto_item *proto_tree_add_item(proto_tree *tree, int hfindex, tvbuff_t *tvb,
+                                const int start, int length, const unsigned encoding);
+proto_item *proto_tree_add_uint(proto_tree *tree, int hfindex, tvbuff_t *tvb,
+                                int start, int length, uint32_t value);
+proto_item *proto_tree_add_boolean(proto_tree *tree, int hfindex, tvbuff_t *tvb,
+                                   int start, int length, uint64_t value);
+proto_item *proto_tree_add_string(proto_tree *tree, int hfindex, tvbuff_t *tvb,
+                                  int start, int length, const char *value);
+proto_item *proto_tree_add_time(proto_tree *tree, int hfindex, tvbuff_t *tvb,
+                                int start, int length, const nstime_t *value_ptr);
+proto_item *proto_tree_add_uint_format_value(proto_tree *tree, int hfindex, tvbuff_t *tvb,
+                                              int start, int length, uint32_t value,
+                                              const char *format, ...);
+proto_tree *proto_item_add_subtree(proto_item *pi, const int idx);
+void proto_item_append_text(proto_item *pi, const char *format, ...);
+void proto_item_set_text(proto_item *pi, const char *format, ...);
+
+/* epan/expert.h */
+expert_module_t *expert_register_protocol(int id);
+void expert_register_field_array(expert_module_t *module, ei_register_info *ei, const int num_records);
+proto_item *expert_add_info_format(packet_info *pinfo, proto_item *pi, expert_field *eiindex,
+                                   const char *format, ...);
+
+/* epan/packet.h */
+dissector_handle_t create_dissector_handle(dissector_t dissector, const int proto);
+void register_postdissector(dissector_handle_t handle);
+void set_postdissector_wanted_hfids(dissector_handle_t handle, GArray *wanted_hfids);
+void register_init_routine(void (*func)(void));
+void register_cleanup_routine(void (*func)(void));
+
+#endif /* TCPWAVE_WIRESHARK_4_6_H */

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+//! Wireshark 4.0: a field's value sits inside its `field_info`, a tree's
+//! visibility is a `gboolean`, and the loader never asks a plugin to describe
+//! itself.
+
+use std::ptr;
+
+use crate::{field_info, fvalue_t, tree_data_t};
+
+/// The value of the field `fi` describes, for `fvalue_get_uinteger()`.
+pub fn field_value(fi: &field_info) -> *mut fvalue_t {
+    ptr::from_ref(&fi.value).cast_mut()
+}
+
+/// Whether anyone will display the tree `tree_data` belongs to.
+pub fn tree_is_visible(tree_data: &tree_data_t) -> bool {
+    tree_data.visible != 0
+}
+
+/// Exports `plugin_describe()` where the loader calls it; 4.0's does not.
+#[macro_export]
+macro_rules! describe_plugin {
+    (dissector) => {};
+}

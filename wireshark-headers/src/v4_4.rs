@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+//! Wireshark 4.4 and 4.6 (which differ only in layouts bindgen takes care
+//! of): a field's value is behind a pointer in its `field_info`, a tree's
+//! visibility is a C `bool`, and the loader lists a plugin by the kind that
+//! its optional `plugin_describe()` returns.
+
+use crate::{field_info, fvalue_t, tree_data_t};
+
+/// The value of the field `fi` describes, for `fvalue_get_uinteger()`.
+pub fn field_value(fi: &field_info) -> *mut fvalue_t {
+    fi.value
+}
+
+/// Whether anyone will display the tree `tree_data` belongs to.
+pub fn tree_is_visible(tree_data: &tree_data_t) -> bool {
+    tree_data.visible
+}
+
+/// Exports `plugin_describe()`, which the loader calls to list the plugin
+/// as a dissector.
+#[macro_export]
+macro_rules! describe_plugin {
+    (dissector) => {
+        /// Tells Wireshark's plugin list what kind of plugin this is.
+        #[no_mangle]
+        pub extern "C" fn plugin_describe() -> u32 {
+            $crate::WS_PLUGIN_DESC_DISSECTOR
+        }
+    };
+}
