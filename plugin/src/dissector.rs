@@ -10,6 +10,7 @@ use tcpwave_core::{Capture, Flags, Segment, Step, View};
 
 use crate::fields::{anomaly_expert, Field, Subtree, EXPERTS, FIELDS, INTERNAL_ERROR, SUBTREE_COUNT};
 use crate::ffi::{self, Node, Packet, Registration};
+use crate::stats;
 
 static REGISTRATION: OnceLock<&'static Registration> = OnceLock::new();
 static TCP_FIELDS: OnceLock<TcpFields> = OnceLock::new();
@@ -60,6 +61,7 @@ pub fn register() {
     let registration = ffi::register_protocol(c"tcpwave", c"tcpwave", c"tcpwave", FIELDS, SUBTREE_COUNT, EXPERTS);
     REGISTRATION.get_or_init(|| registration);
     PANIC_FRAME.get_or_init(|| std::env::var("TCPWAVE_TEST_PANIC_FRAME").ok().and_then(|v| v.parse().ok()));
+    stats::register_tap();
 }
 
 pub fn handoff() {
@@ -97,9 +99,19 @@ pub fn dissect(packet: &Packet) {
         read_tcp_layers(packet, fields, layers);
         capture.observe_frame(frame, layers);
     }
+    let mut labelled = false;
     for view in capture.views(frame, !first_pass) {
         render(packet, registration, &view, summaries);
+        labelled = true;
     }
+    if labelled {
+        stats::queue(packet);
+    }
+}
+
+/// Runs `read` on what the plugin knows of the open capture file, if one is open.
+pub fn with_capture<T>(read: impl FnOnce(&Capture) -> T) -> Option<T> {
+    state().as_ref().map(|state| read(&state.capture))
 }
 
 pub fn report_internal_error(packet: &Packet, message: &str) {

@@ -1,7 +1,7 @@
 //! The one place tcpwave touches Wireshark's C API: the exported plugin symbols, the callbacks
 //! Wireshark calls (each behind `catch_unwind`, so no panic ever unwinds into C), and small safe
-//! wrappers for registering fields and for reading and growing a packet's protocol tree.
-//! Every other module is safe Rust.
+//! wrappers for registering fields, for reading and growing a packet's protocol tree, and for
+//! the statistics tree. Every other module is safe Rust.
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use wireshark_headers as ws;
 
-use crate::dissector;
+use crate::{dissector, stats};
 
 /// Version string Wireshark shows in its plugin list. Wireshark reads a char array, not a pointer.
 #[no_mangle]
@@ -43,15 +43,20 @@ const fn version_array() -> [c_char; VERSION_LEN] {
 static PLUGIN: ws::proto_plugin =
     ws::proto_plugin { register_protoinfo: Some(register_protoinfo), register_handoff: Some(register_handoff) };
 
+static TAP_PLUGIN: ws::tap_plugin = ws::tap_plugin { register_tap_listener: Some(register_tap_listener) };
+
 /// Wireshark calls this right after loading the library.
 #[no_mangle]
 pub extern "C" fn plugin_register() {
-    // SAFETY: PLUGIN is a static with both callbacks set; Wireshark keeps the pointer.
-    unsafe { ws::proto_register_plugin(&PLUGIN) }
+    // SAFETY: both are statics with their callbacks set; Wireshark keeps the pointers.
+    unsafe {
+        ws::proto_register_plugin(&PLUGIN);
+        ws::tap_register_plugin(&TAP_PLUGIN);
+    }
 }
 
-// Wireshark 4.4 and later list the plugin as a dissector; older versions get nothing exported.
-ws::describe_plugin!(dissector);
+// Wireshark 4.4 and later list the plugin's kinds; older versions get nothing exported.
+ws::describe_plugin!(dissector_with_taps);
 
 /// Runs `body` so that a panic stops here, where Wireshark called us, instead of unwinding into C.
 fn guarded<T>(body: impl FnOnce() -> T) -> Result<T, String> {
@@ -76,6 +81,12 @@ extern "C" fn register_handoff() {
     }
 }
 
+extern "C" fn register_tap_listener() {
+    if let Err(message) = guarded(stats::register) {
+        eprintln!("tcpwave: statistics registration failed: {message}");
+    }
+}
+
 extern "C" fn init_routine() {
     let _ = guarded(dissector::file_opened);
 }
@@ -96,6 +107,35 @@ unsafe extern "C" fn dissect(
         let _ = guarded(|| dissector::report_internal_error(&packet, &message));
     }
     0
+}
+
+unsafe extern "C" fn stats_init(tree: *mut ws::stats_tree) {
+    if let Some(tree) = StatsTree::new(tree) {
+        let _ = guarded(|| stats::init(&tree));
+    }
+}
+
+unsafe extern "C" fn stats_packet(
+    tree: *mut ws::stats_tree,
+    pinfo: *mut ws::packet_info,
+    _edt: *mut ws::epan_dissect_t,
+    _data: *const c_void,
+    _flags: ws::tap_flags_t,
+) -> ws::tap_packet_status {
+    let (Some(tree), Some(pinfo)) = (StatsTree::new(tree), NonNull::new(pinfo)) else {
+        return ws::TAP_PACKET_DONT_REDRAW;
+    };
+    let packet = Packet { tvb: ptr::null_mut(), pinfo, tree: None };
+    match guarded(|| stats::packet(&tree, &packet)) {
+        Ok(()) => ws::TAP_PACKET_REDRAW,
+        Err(_) => ws::TAP_PACKET_FAILED,
+    }
+}
+
+unsafe extern "C" fn stats_cleanup(tree: *mut ws::stats_tree) {
+    if let Some(tree) = StatsTree::new(tree) {
+        let _ = guarded(|| stats::cleanup(&tree));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -333,6 +373,74 @@ pub fn want_fields(registration: &Registration, ids: &[c_int]) {
     }
 }
 
+/// A tap: the channel through which a dissector hands packets to statistics.
+#[derive(Debug, Clone, Copy)]
+pub struct Tap(c_int);
+
+pub fn register_tap(name: &'static CStr) -> Tap {
+    // SAFETY: a 'static NUL-terminated name, which Wireshark keeps.
+    Tap(unsafe { ws::register_tap(name.as_ptr()) })
+}
+
+/// Registers a statistics tree fed by `tap`: `tshark -z <abbr>,tree`, and `name` in the GUI's
+/// Statistics menu.
+pub fn register_stats_tree(tap: &'static CStr, abbr: &'static CStr, name: &'static CStr) {
+    // SAFETY: 'static strings and callbacks that live as long as the library.
+    unsafe {
+        ws::stats_tree_register_plugin(
+            tap.as_ptr(),
+            abbr.as_ptr(),
+            name.as_ptr(),
+            0,
+            Some(stats_packet),
+            Some(stats_init),
+            Some(stats_cleanup),
+        );
+    }
+}
+
+/// A node of a statistics tree; [`StatsNode::ROOT`] is the tree itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatsNode(c_int);
+
+impl StatsNode {
+    pub const ROOT: StatsNode = StatsNode(0);
+}
+
+/// One open statistics tree (a GUI window or a `-z` report), valid for one callback.
+pub struct StatsTree {
+    raw: NonNull<ws::stats_tree>,
+}
+
+impl StatsTree {
+    fn new(raw: *mut ws::stats_tree) -> Option<StatsTree> {
+        NonNull::new(raw).map(|raw| StatsTree { raw })
+    }
+
+    /// Tells this tree apart from other open ones.
+    pub fn identity(&self) -> usize {
+        self.raw.as_ptr() as usize
+    }
+
+    /// Adds a node with a count of zero, so that the report lists it even if nothing counts.
+    pub fn create_node(&self, name: &CStr, parent: StatsNode) -> StatsNode {
+        // SAFETY: a live tree and a NUL-terminated name, which Wireshark copies.
+        StatsNode(unsafe { ws::stats_tree_create_node(self.raw.as_ptr(), name.as_ptr(), parent.0, ws::STAT_DT_INT, true.into()) })
+    }
+
+    /// Adds `delta` (which may be negative) to the count of the node `name` under `parent`.
+    pub fn add(&self, name: &CStr, parent: StatsNode, delta: i32) {
+        // SAFETY: as create_node.
+        unsafe { ws::stats_tree_manip_node_int(ws::MN_INCREASE, self.raw.as_ptr(), name.as_ptr(), parent.0, false.into(), delta) };
+    }
+
+    /// Sets the count of the node `name` under `parent`.
+    pub fn set(&self, name: &CStr, parent: StatsNode, count: i32) {
+        // SAFETY: as create_node.
+        unsafe { ws::stats_tree_manip_node_int(ws::MN_SET, self.raw.as_ptr(), name.as_ptr(), parent.0, true.into(), count) };
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Dissection
 
@@ -371,6 +479,12 @@ impl Packet {
         let item = Item::new(self, item)?;
         let tree = item.subtree(registration, subtree);
         Some((item, tree))
+    }
+
+    /// Hands this packet to the tap's listeners, which run once the packet is dissected.
+    pub fn queue_tap(&self, tap: Tap) {
+        // SAFETY: a valid pinfo; listeners get no data pointer, they ask for the frame's labels.
+        unsafe { ws::tap_queue_packet(tap.0, self.pinfo.as_ptr(), ptr::null()) }
     }
 
     /// Adds expert info with `message` to `item`.

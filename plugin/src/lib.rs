@@ -5,3 +5,4 @@
 mod dissector;
 mod ffi;
 mod fields;
+mod stats;

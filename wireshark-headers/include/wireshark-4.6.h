@@ -128,6 +128,7 @@ typedef enum {
 
 /* wsutil/plugins.h: what plugin_describe() returns for a dissector plugin */
 #define WS_PLUGIN_DESC_DISSECTOR 0x00000001
+#define WS_PLUGIN_DESC_TAP_LISTENER 0x00000010
 
 /* epan/proto.h. HFILL: see wireshark-4.0.h. */
 typedef struct _header_field_info header_field_info;
@@ -237,6 +238,41 @@ typedef struct expert_module expert_module_t;
 typedef int (*dissector_t)(tvbuff_t *, packet_info *, proto_tree *, void *);
 typedef struct dissector_handle *dissector_handle_t;
 
+/* epan/tap.h: what plugin_register() hands Wireshark for a plugin with taps */
+typedef struct {
+    void (*register_tap_listener)(void);
+} tap_plugin;
+
+/* epan/tap.h */
+typedef enum {
+    TAP_PACKET_DONT_REDRAW = 0,
+    TAP_PACKET_REDRAW = 1,
+    TAP_PACKET_FAILED = 2
+} tap_packet_status;
+
+typedef unsigned tap_flags_t;
+
+/* epan/epan.h */
+typedef struct epan_dissect epan_dissect_t;
+
+/* epan/stats_tree.h */
+typedef struct _stats_tree stats_tree;
+
+typedef tap_packet_status (*stat_tree_packet_cb)(stats_tree *, packet_info *, epan_dissect_t *,
+                                                 const void *, tap_flags_t flags);
+typedef void (*stat_tree_init_cb)(stats_tree *);
+typedef void (*stat_tree_cleanup_cb)(stats_tree *);
+
+typedef enum {
+    STAT_DT_INT = 0,
+    STAT_DT_FLOAT = 1
+} stat_node_datatype;
+
+typedef enum {
+    MN_INCREASE = 0,
+    MN_SET = 1
+} manip_node_mode;
+
 #endif /* TCPWAVE_FUNCTIONS_ONLY */
 
 /* glib/garray.h. g_array_append_val() is a macro over g_array_append_vals(). */
@@ -288,5 +324,20 @@ void register_postdissector(dissector_handle_t handle);
 void set_postdissector_wanted_hfids(dissector_handle_t handle, GArray *wanted_hfids);
 void register_init_routine(void (*func)(void));
 void register_cleanup_routine(void (*func)(void));
+
+
+/* epan/tap.h */
+void tap_register_plugin(const tap_plugin *plugin);
+int register_tap(const char *name);
+void tap_queue_packet(int tap_id, packet_info *pinfo, const void *tap_specific_data);
+
+/* epan/stats_tree.h; from 4.4 on the registration returns the tree's configuration */
+struct _stats_tree_cfg *stats_tree_register_plugin(const char *tapname, const char *abbr, const char *name,
+                                unsigned flags, stat_tree_packet_cb packet,
+                                stat_tree_init_cb init, stat_tree_cleanup_cb cleanup);
+int stats_tree_create_node(stats_tree *st, const char *name, int parent_id,
+                           stat_node_datatype datatype, bool with_children);
+int stats_tree_manip_node_int(manip_node_mode mode, stats_tree *st, const char *name,
+                              int parent_id, bool with_children, int value);
 
 #endif /* TCPWAVE_WIRESHARK_4_6_H */

@@ -14,6 +14,8 @@
 #include <epan/expert.h>
 #include <epan/packet.h>
 #include <epan/proto.h>
+#include <epan/stats_tree.h>
+#include <epan/tap.h>
 #include <epan/tfs.h>
 
 #define AT_LEAST(major, minor) \
@@ -101,9 +103,17 @@ static const struct tcpwave_layout_fact facts[] = {
     CONSTANT(PI_DEBUG),
     CONSTANT(PI_PROTOCOL),
     CONSTANT(PI_ASSUMPTION),
+    CONSTANT(TAP_PACKET_DONT_REDRAW),
+    CONSTANT(TAP_PACKET_REDRAW),
+    CONSTANT(TAP_PACKET_FAILED),
+    CONSTANT(STAT_DT_INT),
+    CONSTANT(STAT_DT_FLOAT),
+    CONSTANT(MN_INCREASE),
+    CONSTANT(MN_SET),
 
 #if AT_LEAST(4, 4)
     CONSTANT(WS_PLUGIN_DESC_DISSECTOR),
+    CONSTANT(WS_PLUGIN_DESC_TAP_LISTENER),
 #endif
 
     SIZE(header_field_info),
@@ -154,6 +164,9 @@ static const struct tcpwave_layout_fact facts[] = {
     SIZE(proto_plugin),
     MEMBER(proto_plugin, register_protoinfo),
     MEMBER(proto_plugin, register_handoff),
+
+    SIZE(tap_plugin),
+    MEMBER(tap_plugin, register_tap_listener),
 
     SIZE(packet_info),
     MEMBER(packet_info, current_proto),

@@ -10,6 +10,8 @@
 #include <epan/expert.h>
 #include <epan/packet.h>
 #include <epan/proto.h>
+#include <epan/stats_tree.h>
+#include <epan/tap.h>
 #include <epan/tvbuff.h>
 
 #define TCPWAVE_FUNCTIONS_ONLY

@@ -20,5 +20,5 @@ pub fn tree_is_visible(tree_data: &tree_data_t) -> bool {
 /// Exports `plugin_describe()` where the loader calls it; 4.0's does not.
 #[macro_export]
 macro_rules! describe_plugin {
-    (dissector) => {};
+    (dissector_with_taps) => {};
 }

@@ -17,14 +17,14 @@ pub fn tree_is_visible(tree_data: &tree_data_t) -> bool {
 }
 
 /// Exports `plugin_describe()`, which the loader calls to list the plugin
-/// as a dissector.
+/// as a dissector with a tap listener.
 #[macro_export]
 macro_rules! describe_plugin {
-    (dissector) => {
+    (dissector_with_taps) => {
         /// Tells Wireshark's plugin list what kind of plugin this is.
         #[no_mangle]
         pub extern "C" fn plugin_describe() -> u32 {
-            $crate::WS_PLUGIN_DESC_DISSECTOR
+            $crate::WS_PLUGIN_DESC_DISSECTOR | $crate::WS_PLUGIN_DESC_TAP_LISTENER
         }
     };
 }

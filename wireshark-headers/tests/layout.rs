@@ -241,6 +241,13 @@ mod real_headers {
             constant!(PI_DEBUG),
             constant!(PI_PROTOCOL),
             constant!(PI_ASSUMPTION),
+            constant!(TAP_PACKET_DONT_REDRAW),
+            constant!(TAP_PACKET_REDRAW),
+            constant!(TAP_PACKET_FAILED),
+            constant!(STAT_DT_INT),
+            constant!(STAT_DT_FLOAT),
+            constant!(MN_INCREASE),
+            constant!(MN_SET),
             size!(header_field_info),
             member!(header_field_info, name),
             member!(header_field_info, abbrev),
@@ -280,6 +287,8 @@ mod real_headers {
             size!(proto_plugin),
             member!(proto_plugin, register_protoinfo),
             member!(proto_plugin, register_handoff),
+            size!(tap_plugin),
+            member!(tap_plugin, register_tap_listener),
             prefix_size!(packet_info),
             member!(packet_info, current_proto),
             member!(packet_info, cinfo),
@@ -313,6 +322,7 @@ mod real_headers {
         facts.push(member!(field_info, value));
         #[cfg(any(wireshark = "4.4", wireshark = "4.6"))]
         facts.push(constant!(WS_PLUGIN_DESC_DISSECTOR));
+        facts.push(constant!(WS_PLUGIN_DESC_TAP_LISTENER));
         // 4.6 nodes cache their field's header_field_info.
         #[cfg(wireshark = "4.6")]
         facts.push(member!(proto_node, hfinfo));

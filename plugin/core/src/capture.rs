@@ -184,8 +184,13 @@ impl<'a> View<'a> {
 
     /// Every anomaly on this packet, each with the sentence that explains it.
     pub fn anomalies(&self) -> Vec<(Anomaly, String)> {
+        self.anomaly_kinds().map(|anomaly| (anomaly, self.explain(anomaly))).collect()
+    }
+
+    /// The kinds of [`View::anomalies`], without their sentences.
+    pub fn anomaly_kinds(&self) -> impl Iterator<Item = Anomaly> + '_ {
         let stored = self.label.stored_anomalies();
-        let present = |anomaly: Anomaly| match anomaly {
+        let present = move |anomaly: Anomaly| match anomaly {
             Anomaly::Refused => stored.contains(Anomaly::Abort) && self.connection.was_refused(),
             Anomaly::Abort => stored.contains(Anomaly::Abort) && !self.connection.was_refused(),
             Anomaly::Retransmission => !self.label.repeats().is_empty(),
@@ -196,12 +201,7 @@ impl<'a> View<'a> {
             }
             stored_kind => stored.contains(stored_kind),
         };
-        Anomaly::ALL
-            .iter()
-            .copied()
-            .filter(|anomaly| present(*anomaly))
-            .map(|anomaly| (anomaly, self.explain(anomaly)))
-            .collect()
+        Anomaly::ALL.iter().copied().filter(move |anomaly| present(*anomaly))
     }
 
     fn explain(&self, anomaly: Anomaly) -> String {
@@ -272,11 +272,11 @@ impl<'a> View<'a> {
                     .collect();
                 wrong.join("; ")
             }
-            Anomaly::IsnChanged => format!(
-                "SYN repeated with a new initial sequence number {} (first SYN in frame {})",
-                own.syn.map_or(0, |syn| syn.seq),
-                frame_of(own.syn)
-            ),
+            // The connection keeps only the latest SYN's number, which a later SYN may change
+            // again, so the new number is left to the packet's own sequence number field.
+            Anomaly::IsnChanged => {
+                format!("SYN repeated with a new initial sequence number (first SYN in frame {})", frame_of(own.syn))
+            }
         }
     }
 }

@@ -401,6 +401,8 @@ pub struct Connection {
     reset: Option<Reset>,
     /// The first step 3.
     handshake_done: Option<NonZeroU32>,
+    /// A SYN came before the first step 3, so the handshake can be timed from it.
+    handshake_timed: bool,
     /// The packet whose acknowledgment completed the teardown.
     teardown_done: Option<NonZeroU32>,
     times: Times,
@@ -443,6 +445,7 @@ impl Connection {
             sides,
             reset: None,
             handshake_done: None,
+            handshake_timed: false,
             teardown_done: None,
             times: Times::default(),
             active_closer: None,
@@ -588,6 +591,7 @@ impl Connection {
             Some(synack) => {
                 synack.latest_frame = segment.frame;
                 synack.seq = segment.seq;
+                synack.len = segment.payload_len;
             }
             None => {
                 this.synack = Some(Sent::new(segment, segment.seq, segment.payload_len));
@@ -628,6 +632,8 @@ impl Connection {
         if self.handshake_done.is_none() {
             self.handshake_done = Some(frame_number(segment.frame));
             self.times.handshake_done_ns = segment.time_ns;
+            // Decided now: a SYN seen later (a capture may start at the SYN/ACK) must not time it.
+            self.handshake_timed = self.sides.iter().any(|side| side.syn.is_some());
         }
         Some(Answer {
             frame: segment.frame,
@@ -805,24 +811,23 @@ impl Connection {
 
     /// Timings for the packet that completed the handshake (the first step 3).
     pub fn handshake_times(&self) -> Option<HandshakeTimes> {
-        self.handshake_done?;
-        let synack_seen = self.sides.iter().any(|side| side.synack.is_some());
-        let syn_seen = self.sides.iter().any(|side| side.syn.is_some());
-        if !(syn_seen && synack_seen) {
+        // A step 3 always follows a SYN/ACK; a SYN before it is not certain.
+        if !self.handshake_timed {
             return None;
         }
+        // Capture times can be anything, so a difference may not fit.
         let t = self.times;
         Some(HandshakeTimes {
-            rtt_ns: t.handshake_done_ns - t.first_syn_ns,
-            syn_to_synack_ns: t.first_synack_ns - t.first_syn_ns,
-            synack_to_ack_ns: t.handshake_done_ns - t.first_synack_ns,
+            rtt_ns: t.handshake_done_ns.saturating_sub(t.first_syn_ns),
+            syn_to_synack_ns: t.first_synack_ns.saturating_sub(t.first_syn_ns),
+            synack_to_ack_ns: t.handshake_done_ns.saturating_sub(t.first_synack_ns),
         })
     }
 
     /// First FIN to the acknowledgment that completed the teardown.
     pub fn teardown_duration_ns(&self) -> Option<i64> {
         self.teardown_done?;
-        Some(self.times.teardown_done_ns - self.times.first_fin_ns)
+        Some(self.times.teardown_done_ns.saturating_sub(self.times.first_fin_ns))
     }
 }
 
