@@ -30,4 +30,5 @@ chmod +x "$work/tshark"
 
 args=("$@")
 ((${#args[@]})) || args=(--format table)
-TCPWAVE_TSHARK="$work/tshark" "$target/release/tcpwave" report "$work/sample.pcap" "${args[@]}"
+cd "$work"
+TCPWAVE_TSHARK="$work/tshark" "$target/release/tcpwave" report sample.pcap "${args[@]}"

@@ -6,7 +6,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::output::Format;
 
-const ABOUT: &str = "Per-connection TCP handshake and teardown reports, from tshark and the tcpwave plugin";
+const ABOUT: &str =
+    "Per-connection TCP handshake and teardown reports, from tshark and the tcpwave plugin";
 
 const LONG_ABOUT: &str = "\
 tcpwave runs tshark (with the tcpwave Wireshark plugin loaded) over packet captures and reports,
@@ -14,7 +15,7 @@ for every TCP connection, how it opened and how it closed: the handshake and tea
 their timing, retransmitted steps, acknowledgments that do not fit, and the connection's state
 and history in Zeek's conn.log terms (S0, SF, REJ, ... and ShADadFf).
 
-tshark 4.0 must be installed, with the plugin in its plugin folder: `tcpwave install` puts it
+tshark (4.0, 4.2, 4.4 or 4.6) must be installed, with the plugin in its plugin folder: `tcpwave install` puts it
 there, `tcpwave doctor` says what is missing.";
 
 const EXAMPLES: &str = "\
@@ -71,14 +72,16 @@ Columns (CSV and JSON carry them all; the table shows the main ones):
                                packets; payload bytes counted in sequence space as Zeek does
                                (retransmitted bytes are not counted twice)
   repeats                      packets that repeat a step
-  anomalies                    expert kinds, space separated: refused abort unanswered
-                               retransmission simultaneous_open simultaneous_close half_close
-                               midstream bad_ack
+  anomalies                    the plugin's expert kinds that apply, space separated: refused
+                               abort unanswered retransmission simultaneous_open
+                               simultaneous_close half_close midstream bad_ack isn_changed
   conn_state, history          as in Zeek's conn.log (S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0
                                RSTRH SH SHR OTH; history letters ShADadFfRrTtWwIiQq)
 
-Rows of a capture are written when tshark has finished reading it; captures are read in
-parallel (--jobs), so captures appear in the order they finish.",
+tshark reads each capture twice (the verdicts need the whole capture), then rows are written as
+connections end (5 s of capture time after their close, as in Zeek), the rest when the capture
+ends. Captures are read in parallel (--jobs): rows of different captures may interleave (the
+table shows each capture as one block, when it is finished); use --jobs 1 for input order.",
         after_help = "\
 Examples:
   tcpwave report trace.pcap

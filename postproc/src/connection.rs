@@ -1,18 +1,20 @@
 //! Folding a capture's packets into one [`Row`] per connection (one `tcp.stream`).
 //!
-//! Only per-connection state is kept, never the packets, so memory grows with the number of
-//! connections in a capture, not with its packets. Connections stay open until the capture ends:
-//! a packet after a close (a retransmitted FIN, a RST) still changes the Zeek state, the history
-//! and the counts.
+//! Only per-connection state is kept, never the packets, and only while a connection is open:
+//! once both sides have closed (or one has reset) and the capture has moved on by [`LINGER`]
+//! without a packet of it, its row is handed out and its state dropped. That is what Zeek does
+//! too (its `tcp_close_delay`), so the late ACKs, retransmitted FINs and RSTs that follow a close
+//! still count. A packet of a connection after that (rare) is left out of its row. So memory grows
+//! with the connections open at once, not with the capture's packets or connections.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 
 use crate::fields::Packet;
 use crate::row::{ActiveCloser, Row};
 use crate::seconds::Seconds;
-use tcpwave_core::{Anomaly, HandshakeVerdict, TeardownVerdict};
 use crate::zeek::{Segment, ZeekConnection};
+use tcpwave_core::{Anomaly, HandshakeVerdict, TeardownVerdict};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Endpoint {
@@ -39,6 +41,8 @@ struct Connection {
     /// The sequence number of each side's latest SYN: a SYN with another one starts over.
     syn_seqs: [Option<u32>; 2],
     isn_changed: bool,
+    /// The passive side sent data after the active closer's FIN (a half-close in use).
+    data_after_peer_fin: bool,
     handshake: Option<HandshakeVerdict>,
     teardown: Option<TeardownVerdict>,
     zeek: ZeekConnection,
@@ -49,8 +53,14 @@ impl Connection {
     /// connection opens with a SYN, and the side seen first of a midstream connection otherwise.
     fn new(first: &Packet) -> Self {
         Connection {
-            orig: Endpoint { addr: first.src, port: first.src_port },
-            resp: Endpoint { addr: first.dst, port: first.dst_port },
+            orig: Endpoint {
+                addr: first.src,
+                port: first.src_port,
+            },
+            resp: Endpoint {
+                addr: first.dst,
+                port: first.dst_port,
+            },
             start: first.time,
             last: first.time,
             packets: 0,
@@ -65,6 +75,7 @@ impl Connection {
             bad_acks: 0,
             syn_seqs: [None, None],
             isn_changed: false,
+            data_after_peer_fin: false,
             handshake: None,
             teardown: None,
             zeek: ZeekConnection::default(),
@@ -76,11 +87,23 @@ impl Connection {
         self.packets += 1;
         self.start = self.start.min(packet.time);
         self.last = self.last.max(packet.time);
-        self.handshake_steps.extend_from_slice(&packet.handshake_steps);
+        self.handshake_steps
+            .extend_from_slice(&packet.handshake_steps);
         if packet.teardown_steps.contains(&1) && self.active_closer.is_none() {
-            self.active_closer = Some(if from_orig { ActiveCloser::Orig } else { ActiveCloser::Resp });
+            self.active_closer = Some(if from_orig {
+                ActiveCloser::Orig
+            } else {
+                ActiveCloser::Resp
+            });
         }
-        self.teardown_steps.extend_from_slice(&packet.teardown_steps);
+        self.teardown_steps
+            .extend_from_slice(&packet.teardown_steps);
+        let passive_side = match self.active_closer {
+            Some(ActiveCloser::Orig) => !from_orig,
+            Some(ActiveCloser::Resp) => from_orig,
+            None => false,
+        };
+        self.data_after_peer_fin |= passive_side && packet.payload_len > 0;
         self.handshake_rtt = self.handshake_rtt.or(packet.handshake_rtt);
         self.syn_to_synack = self.syn_to_synack.or(packet.syn_to_synack);
         self.synack_to_ack = self.synack_to_ack.or(packet.synack_to_ack);
@@ -119,8 +142,10 @@ impl Connection {
                 kinds.push(Anomaly::Abort)
             }
             Some(TeardownVerdict::Simultaneous) => kinds.push(Anomaly::SimultaneousClose),
-            Some(TeardownVerdict::HalfClosed) => kinds.push(Anomaly::HalfClose),
             _ => {}
+        }
+        if self.teardown == Some(TeardownVerdict::HalfClosed) || self.data_after_peer_fin {
+            kinds.push(Anomaly::HalfClose);
         }
         if self.repeats > 0 {
             kinds.push(Anomaly::Retransmission);
@@ -133,6 +158,11 @@ impl Connection {
         }
         kinds.sort();
         kinds
+    }
+
+    /// Both sides sent a FIN, or one sent a RST: nothing more is expected.
+    fn is_over(&self) -> bool {
+        self.zeek.is_over()
     }
 
     fn into_row(self, file: &str, stream: u64) -> Row {
@@ -164,22 +194,79 @@ impl Connection {
     }
 }
 
-/// All connections of one capture, keyed by `tcp.stream`.
-#[derive(Debug, Default)]
+/// How long a closed connection is kept for late packets, in capture time (Zeek's default
+/// `tcp_close_delay`).
+pub const LINGER: Seconds = Seconds::from_secs(5);
+
+/// The open connections of one capture, keyed by `tcp.stream`.
+#[derive(Debug)]
 pub struct Connections {
-    by_stream: HashMap<u64, Connection>,
+    file: String,
+    /// Boxed: the map's table holds room for more entries than it has, and a connection is large.
+    open: HashMap<u64, Box<Connection>>,
+    /// Connections seen closing, oldest first, with the time of the packet that closed them.
+    closing: VecDeque<(Seconds, u64)>,
+    /// Streams whose rows were handed out already.
+    done: HashSet<u64>,
 }
 
 impl Connections {
-    pub fn add(&mut self, packet: &Packet) {
-        self.by_stream.entry(packet.stream).or_insert_with(|| Connection::new(packet)).add(packet);
+    pub fn new(file: &str) -> Self {
+        Connections {
+            file: file.to_owned(),
+            open: HashMap::new(),
+            closing: VecDeque::new(),
+            done: HashSet::new(),
+        }
     }
 
-    /// The rows, in stream order.
-    pub fn into_rows(self, file: &str) -> Vec<Row> {
-        let mut connections: Vec<(u64, Connection)> = self.by_stream.into_iter().collect();
-        connections.sort_unstable_by_key(|(stream, _)| *stream);
-        connections.into_iter().map(|(stream, connection)| connection.into_row(file, stream)).collect()
+    /// Adds one packet; `emit` gets the rows of connections that are over.
+    pub fn add(&mut self, packet: &Packet, emit: &mut impl FnMut(Row)) {
+        self.emit_finished(packet.time, emit);
+        if self.done.contains(&packet.stream) {
+            return;
+        }
+        let connection = self
+            .open
+            .entry(packet.stream)
+            .or_insert_with(|| Box::new(Connection::new(packet)));
+        let was_over = connection.is_over();
+        connection.add(packet);
+        if connection.is_over() && !was_over {
+            self.closing.push_back((packet.time, packet.stream));
+        }
+    }
+
+    fn emit_finished(&mut self, now: Seconds, emit: &mut impl FnMut(Row)) {
+        while let Some(&(closed_at, stream)) = self.closing.front() {
+            if now.saturating_sub(closed_at) <= LINGER {
+                break;
+            }
+            self.closing.pop_front();
+            let Some(connection) = self.open.get(&stream) else {
+                continue;
+            };
+            if now.saturating_sub(connection.last) <= LINGER {
+                // Still sending after its close: look again later.
+                self.closing.push_back((connection.last, stream));
+                continue;
+            }
+            if let Some(connection) = self.open.remove(&stream) {
+                self.done.insert(stream);
+                emit(connection.into_row(&self.file, stream));
+            }
+        }
+    }
+
+    /// The rows of the connections still open at the end of the capture, in stream order.
+    pub fn finish(mut self, emit: &mut impl FnMut(Row)) {
+        let mut streams: Vec<u64> = self.open.keys().copied().collect();
+        streams.sort_unstable();
+        for stream in streams {
+            if let Some(connection) = self.open.remove(&stream) {
+                emit(connection.into_row(&self.file, stream));
+            }
+        }
     }
 }
 
@@ -203,13 +290,22 @@ mod tests {
     }
 
     fn lookup<'a>(fields: &[(&str, &'a str)], name: &str) -> &'a str {
-        fields.iter().find(|(field, _)| *field == name).map(|(_, value)| *value).unwrap_or("")
+        fields
+            .iter()
+            .find(|(field, _)| *field == name)
+            .map(|(_, value)| *value)
+            .unwrap_or("")
     }
 
     const C: (&str, &str) = ("10.0.0.1", "40000");
     const S: (&str, &str) = ("10.0.0.2", "80");
 
-    fn from<'a>(side: (&'a str, &'a str), to: (&'a str, &'a str), frame: &'a str, flags: &'a str) -> Vec<(&'static str, &'a str)> {
+    fn from<'a>(
+        side: (&'a str, &'a str),
+        to: (&'a str, &'a str),
+        frame: &'a str,
+        flags: &'a str,
+    ) -> Vec<(&'static str, &'a str)> {
         vec![
             ("frame.number", frame),
             ("ip.src", side.0),
@@ -222,9 +318,16 @@ mod tests {
 
     /// A three-way close as the plugin labels it, in a two-pass run.
     fn three_way_close() -> Vec<Packet> {
-        let verdicts = [("tcpwave.conn.handshake", "complete"), ("tcpwave.conn.teardown", "three-way")];
+        let verdicts = [
+            ("tcpwave.conn.handshake", "complete"),
+            ("tcpwave.conn.teardown", "three-way"),
+        ];
         let script: Vec<Vec<(&str, &str)>> = vec![
-            [from(C, S, "1", "0x0002"), vec![("tcpwave.handshake.step", "1"), ("tcp.seq_raw", "100")]].concat(),
+            [
+                from(C, S, "1", "0x0002"),
+                vec![("tcpwave.handshake.step", "1"), ("tcp.seq_raw", "100")],
+            ]
+            .concat(),
             [
                 from(S, C, "2", "0x0012"),
                 vec![
@@ -250,17 +353,32 @@ mod tests {
             .concat(),
             [
                 from(C, S, "4", "0x0018"),
-                vec![("tcp.seq_raw", "101"), ("tcp.ack_raw", "501"), ("tcp.len", "10"), ("frame.time_epoch", "1700000000.001000000")],
+                vec![
+                    ("tcp.seq_raw", "101"),
+                    ("tcp.ack_raw", "501"),
+                    ("tcp.len", "10"),
+                    ("frame.time_epoch", "1700000000.001000000"),
+                ],
             ]
             .concat(),
             [
                 from(C, S, "5", "0x0011"),
-                vec![("tcpwave.teardown.step", "1"), ("tcp.seq_raw", "111"), ("tcp.ack_raw", "501"), ("frame.time_epoch", "1700000000.002000000")],
+                vec![
+                    ("tcpwave.teardown.step", "1"),
+                    ("tcp.seq_raw", "111"),
+                    ("tcp.ack_raw", "501"),
+                    ("frame.time_epoch", "1700000000.002000000"),
+                ],
             ]
             .concat(),
             [
                 from(S, C, "6", "0x0011"),
-                vec![("tcpwave.teardown.step", "2,3"), ("tcp.seq_raw", "501"), ("tcp.ack_raw", "112"), ("frame.time_epoch", "1700000000.002100000")],
+                vec![
+                    ("tcpwave.teardown.step", "2,3"),
+                    ("tcp.seq_raw", "501"),
+                    ("tcp.ack_raw", "112"),
+                    ("frame.time_epoch", "1700000000.002100000"),
+                ],
             ]
             .concat(),
             [
@@ -284,17 +402,29 @@ mod tests {
             .collect()
     }
 
+    fn rows_of(file: &str, packets: &[Packet]) -> Vec<Row> {
+        let mut rows = Vec::new();
+        let mut connections = Connections::new(file);
+        for packet in packets {
+            connections.add(packet, &mut |row| rows.push(row));
+        }
+        connections.finish(&mut |row| rows.push(row));
+        rows
+    }
+
     #[test]
     fn a_three_way_close_becomes_one_row() {
-        let mut connections = Connections::default();
-        for packet in three_way_close() {
-            connections.add(&packet);
-        }
-        let rows = connections.into_rows("x.pcap");
+        let rows = rows_of("x.pcap", &three_way_close());
         assert_eq!(rows.len(), 1);
         let row = &rows[0];
         assert_eq!(row.file, "x.pcap");
-        assert_eq!(row.orig, Endpoint { addr: "10.0.0.1".parse().unwrap(), port: 40000 });
+        assert_eq!(
+            row.orig,
+            Endpoint {
+                addr: "10.0.0.1".parse().unwrap(),
+                port: 40000
+            }
+        );
         assert_eq!(row.resp.port, 80);
         assert_eq!(row.handshake, Some(HandshakeVerdict::Complete));
         assert_eq!(row.handshake_steps, vec![1, 2, 3]);
@@ -313,7 +443,6 @@ mod tests {
 
     #[test]
     fn anomalies_come_from_verdicts_repeats_and_acks() {
-        let mut connections = Connections::default();
         let syn = |frame| {
             packet(
                 &[
@@ -327,10 +456,8 @@ mod tests {
                 .concat(),
             )
         };
-        connections.add(&syn("1"));
         let mut repeated = syn("2");
         repeated.repeat = true;
-        connections.add(&repeated);
         let rst = packet(
             &[
                 from(S, C, "3", "0x0014"),
@@ -343,24 +470,71 @@ mod tests {
             ]
             .concat(),
         );
-        connections.add(&rst);
-        let row = connections.into_rows("r.pcap").remove(0);
+        let row = rows_of("r.pcap", &[syn("1"), repeated, rst]).remove(0);
         // A refused connection's RST is not also an abort.
-        assert_eq!(row.anomalies, vec![Anomaly::Refused, Anomaly::Retransmission, Anomaly::BadAck]);
+        assert_eq!(
+            row.anomalies,
+            vec![Anomaly::Refused, Anomaly::Retransmission, Anomaly::BadAck]
+        );
         assert_eq!(row.repeats, 1);
         assert_eq!(row.conn_state, "REJ");
         assert_eq!(row.history, "Sr");
     }
 
     #[test]
-    fn rows_come_in_stream_order() {
-        let mut connections = Connections::default();
-        for stream in ["5", "1", "3"] {
-            let mut fields = from(C, S, "1", "0x0002");
-            fields.push(("tcp.stream", stream));
-            connections.add(&packet(&fields));
-        }
-        let streams: Vec<u64> = connections.into_rows("f").iter().map(|row| row.stream).collect();
+    fn open_connections_come_at_the_end_in_stream_order() {
+        let packets: Vec<Packet> = ["5", "1", "3"]
+            .into_iter()
+            .map(|stream| {
+                let mut fields = from(C, S, "1", "0x0002");
+                fields.push(("tcp.stream", stream));
+                packet(&fields)
+            })
+            .collect();
+        let streams: Vec<u64> = rows_of("f", &packets)
+            .iter()
+            .map(|row| row.stream)
+            .collect();
         assert_eq!(streams, vec![1, 3, 5]);
+    }
+
+    /// `packet` at `seconds` after the epoch used by the other tests, on `stream`.
+    fn later(mut packet: Packet, seconds: i64, stream: u64) -> Packet {
+        packet.time = Seconds::from_nanos(1_700_000_000_000_000_000 + seconds * 1_000_000_000);
+        packet.stream = stream;
+        packet
+    }
+
+    #[test]
+    fn closed_connections_are_handed_out_once_the_capture_moves_on() {
+        let close = three_way_close();
+        let mut packets: Vec<Packet> = close.iter().cloned().map(|p| later(p, 0, 0)).collect();
+        // A retransmitted FIN within the linger time still counts.
+        packets.push(later(close[4].clone(), 3, 0));
+        // Another connection, 20 s later: stream 0 is over by then.
+        packets.push(later(close[0].clone(), 20, 1));
+        // A straggler of stream 0 after it was handed out is left out.
+        packets.push(later(close[6].clone(), 21, 0));
+
+        let mut emitted = Vec::new();
+        let mut connections = Connections::new("f");
+        for (index, packet) in packets.iter().enumerate() {
+            connections.add(packet, &mut |row| emitted.push((index, row)));
+        }
+        connections.finish(&mut |row| emitted.push((usize::MAX, row)));
+        let summary: Vec<(usize, u64, u64)> = emitted
+            .iter()
+            .map(|(at, row)| (*at, row.stream, row.packets))
+            .collect();
+        assert_eq!(summary, vec![(8, 0, 8), (usize::MAX, 1, 1)]);
+        assert_eq!(connections_open_after(&packets[..9]), 1);
+    }
+
+    fn connections_open_after(packets: &[Packet]) -> usize {
+        let mut connections = Connections::new("f");
+        for packet in packets {
+            connections.add(packet, &mut |_| {});
+        }
+        connections.open.len()
     }
 }

@@ -89,7 +89,7 @@ impl TcpFlags {
     pub fn rst(self) -> bool {
         self.0 & 0x04 != 0
     }
-    pub fn psh(self) -> bool {
+    fn psh(self) -> bool {
         self.0 & 0x08 != 0
     }
     pub fn ack(self) -> bool {
@@ -105,7 +105,11 @@ impl TcpFlags {
             (self.psh(), "PSH"),
             (self.ack(), "ACK"),
         ];
-        let names: Vec<&str> = named.iter().filter(|(set, _)| *set).map(|(_, name)| *name).collect();
+        let names: Vec<&str> = named
+            .iter()
+            .filter(|(set, _)| *set)
+            .map(|(_, name)| *name)
+            .collect();
         if names.is_empty() {
             "<none>".to_owned()
         } else {
@@ -157,24 +161,34 @@ pub enum LineError {
 }
 
 fn bad(index: usize, value: &str) -> LineError {
-    LineError::BadValue { field: FIELDS[index], value: value.to_owned() }
+    LineError::BadValue {
+        field: FIELDS[index],
+        value: value.to_owned(),
+    }
 }
 
 /// The values of one column; a field absent from the frame has none.
-fn values(columns: &[&str], index: usize) -> impl Iterator<Item = &str> + '_ {
+fn values<'a>(columns: &[&'a str], index: usize) -> impl Iterator<Item = &'a str> {
     columns[index].split(',').filter(|value| !value.is_empty())
 }
 
 fn first<'a>(columns: &[&'a str], index: usize) -> Option<&'a str> {
-    columns[index].split(',').next().filter(|value| !value.is_empty())
+    columns[index]
+        .split(',')
+        .next()
+        .filter(|value| !value.is_empty())
 }
 
 fn required<'a>(columns: &[&'a str], index: usize) -> Result<&'a str, LineError> {
-    first(columns, index).ok_or(LineError::Missing { field: FIELDS[index] })
+    first(columns, index).ok_or(LineError::Missing {
+        field: FIELDS[index],
+    })
 }
 
 fn number<T: std::str::FromStr>(columns: &[&str], index: usize) -> Result<Option<T>, LineError> {
-    first(columns, index).map(|value| value.parse().map_err(|_| bad(index, value))).transpose()
+    first(columns, index)
+        .map(|value| value.parse().map_err(|_| bad(index, value)))
+        .transpose()
 }
 
 fn required_number<T: std::str::FromStr>(columns: &[&str], index: usize) -> Result<T, LineError> {
@@ -183,7 +197,9 @@ fn required_number<T: std::str::FromStr>(columns: &[&str], index: usize) -> Resu
 }
 
 fn seconds(columns: &[&str], index: usize) -> Result<Option<Seconds>, LineError> {
-    first(columns, index).map(|value| Seconds::parse(value).ok_or_else(|| bad(index, value))).transpose()
+    first(columns, index)
+        .map(|value| Seconds::parse(value).ok_or_else(|| bad(index, value)))
+        .transpose()
 }
 
 /// tshark 4.0 prints booleans as 1/0; later versions as True/False.
@@ -196,18 +212,28 @@ fn parse_bool(value: &str) -> Option<bool> {
 }
 
 fn steps(columns: &[&str], index: usize) -> Result<Vec<u8>, LineError> {
-    values(columns, index).map(|value| value.parse().map_err(|_| bad(index, value))).collect()
+    values(columns, index)
+        .map(|value| value.parse().map_err(|_| bad(index, value)))
+        .collect()
 }
 
 fn word<T: std::str::FromStr>(columns: &[&str], index: usize) -> Result<Option<T>, LineError> {
-    first(columns, index).map(|value| value.parse().map_err(|_| bad(index, value))).transpose()
+    first(columns, index)
+        .map(|value| value.parse().map_err(|_| bad(index, value)))
+        .transpose()
 }
 
 /// The address of the IP header that carries the TCP header: with tunnels a frame has several
 /// IP headers, and `frame.protocols` (`eth:ethertype:ip:gre:ip:tcp`) says which one that is.
 fn address(columns: &[&str], v4: usize, v6: usize) -> Result<IpAddr, LineError> {
-    let layers: Vec<&str> = columns[column::PROTOCOLS].split(':').take_while(|layer| *layer != "tcp").collect();
-    let carrier = layers.iter().rev().find(|layer| **layer == "ip" || **layer == "ipv6");
+    let layers: Vec<&str> = columns[column::PROTOCOLS]
+        .split(':')
+        .take_while(|layer| *layer != "tcp")
+        .collect();
+    let carrier = layers
+        .iter()
+        .rev()
+        .find(|layer| **layer == "ip" || **layer == "ipv6");
     let (index, nth) = match carrier {
         Some(&"ipv6") => (v6, layers.iter().filter(|layer| **layer == "ipv6").count()),
         Some(_) => (v4, layers.iter().filter(|layer| **layer == "ip").count()),
@@ -217,7 +243,9 @@ fn address(columns: &[&str], v4: usize, v6: usize) -> Result<IpAddr, LineError> 
     let value = values(columns, index)
         .nth(nth.saturating_sub(1))
         .or_else(|| first(columns, index))
-        .ok_or(LineError::Missing { field: FIELDS[index] })?;
+        .ok_or(LineError::Missing {
+            field: FIELDS[index],
+        })?;
     value.parse().map_err(|_| bad(index, value))
 }
 
@@ -225,7 +253,10 @@ impl Packet {
     pub fn parse_line(line: &str) -> Result<Packet, LineError> {
         let columns: Vec<&str> = line.trim_end_matches(['\r', '\n']).split('\t').collect();
         if columns.len() != FIELDS.len() {
-            return Err(LineError::ColumnCount { expected: FIELDS.len(), got: columns.len() });
+            return Err(LineError::ColumnCount {
+                expected: FIELDS.len(),
+                got: columns.len(),
+            });
         }
         let columns = columns.as_slice();
         let flags_text = required(columns, column::FLAGS)?;
@@ -235,7 +266,13 @@ impl Packet {
         // A frame with several TCP layers (TCP carried in TCP) is counted for its first layer;
         // the plugin's labels of such a frame cannot be told apart by layer, so they are left out.
         let single_tcp_layer = values(columns, column::STREAM).count() == 1;
-        let labels = |index| if single_tcp_layer { steps(columns, index) } else { Ok(Vec::new()) };
+        let labels = |index| {
+            if single_tcp_layer {
+                steps(columns, index)
+            } else {
+                Ok(Vec::new())
+            }
+        };
         Ok(Packet {
             frame: required_number(columns, column::FRAME)?,
             time: Seconds::parse(time_text).ok_or_else(|| bad(column::TIME, time_text))?,
@@ -277,13 +314,24 @@ pub(crate) mod tests {
         FIELDS
             .iter()
             .map(|field| {
-                values.iter().find(|(name, _)| name == field).map(|(_, value)| *value).unwrap_or("")
+                values
+                    .iter()
+                    .find(|(name, _)| name == field)
+                    .map(|(_, value)| *value)
+                    .unwrap_or("")
             })
             .collect::<Vec<_>>()
             .join("\t")
     }
 
-    pub(crate) fn base<'a>(frame: &'a str, src: &'a str, sport: &'a str, dst: &'a str, dport: &'a str, flags: &'a str) -> Vec<(&'static str, &'a str)> {
+    pub(crate) fn base<'a>(
+        frame: &'a str,
+        src: &'a str,
+        sport: &'a str,
+        dst: &'a str,
+        dport: &'a str,
+        flags: &'a str,
+    ) -> Vec<(&'static str, &'a str)> {
         vec![
             ("frame.number", frame),
             ("frame.time_epoch", "1700000000.000000000"),
@@ -348,7 +396,14 @@ pub(crate) mod tests {
 
     #[test]
     fn the_ip_header_carrying_tcp_is_the_inner_one() {
-        let mut fields = base("1", "192.0.2.1,10.0.0.1", "40000", "192.0.2.2,10.0.0.2", "80", "0x0002");
+        let mut fields = base(
+            "1",
+            "192.0.2.1,10.0.0.1",
+            "40000",
+            "192.0.2.2,10.0.0.2",
+            "80",
+            "0x0002",
+        );
         fields.push(("frame.protocols", "eth:ethertype:ip:gre:ip:tcp"));
         let fields: Vec<_> = fields.into_iter().rev().collect();
         let packet = Packet::parse_line(&line(&fields)).unwrap();
@@ -376,7 +431,10 @@ pub(crate) mod tests {
     fn bad_lines_say_what_is_wrong() {
         assert_eq!(
             Packet::parse_line("1\t2"),
-            Err(LineError::ColumnCount { expected: FIELDS.len(), got: 2 })
+            Err(LineError::ColumnCount {
+                expected: FIELDS.len(),
+                got: 2
+            })
         );
         let mut fields = base("1", "10.0.0.1", "40000", "10.0.0.2", "80", "0x0002");
         fields.push(("tcpwave.conn.handshake", "sideways"));
@@ -387,7 +445,9 @@ pub(crate) mod tests {
         let fields: Vec<_> = base("1", "10.0.0.1", "", "10.0.0.2", "80", "0x0002");
         assert_eq!(
             Packet::parse_line(&line(&fields)),
-            Err(LineError::Missing { field: "tcp.srcport" })
+            Err(LineError::Missing {
+                field: "tcp.srcport"
+            })
         );
     }
 

@@ -99,12 +99,16 @@ fn walk(dir: &Path, inputs: &mut Inputs) {
             return;
         }
     };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|entry| entry.ok().map(|entry| entry.path())).collect();
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .collect();
     paths.sort();
     for path in paths {
         // Symbolic links are followed to files but not into directories, so a link cycle
         // cannot make the walk endless.
-        let is_link = fs::symlink_metadata(&path).map(|m| m.file_type().is_symlink()).unwrap_or(false);
+        let is_link = fs::symlink_metadata(&path)
+            .map(|m| m.file_type().is_symlink())
+            .unwrap_or(false);
         match fs::metadata(&path) {
             Ok(metadata) if metadata.is_dir() => {
                 if !is_link {
@@ -125,8 +129,9 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    const PCAP_HEADER: [u8; 24] =
-        [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0];
+    const PCAP_HEADER: [u8; 24] = [
+        0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0,
+    ];
 
     fn gzip(bytes: &[u8]) -> Vec<u8> {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -143,15 +148,30 @@ mod tests {
             path
         };
         assert_eq!(check_capture(&write("a.cap", &PCAP_HEADER)), Ok(()));
-        assert_eq!(check_capture(&write("b", &[0x0a, 0x0d, 0x0d, 0x0a, 0, 0])), Ok(()));
-        assert_eq!(check_capture(&write("c.pcap.gz", &gzip(&PCAP_HEADER))), Ok(()));
+        assert_eq!(
+            check_capture(&write("b", &[0x0a, 0x0d, 0x0d, 0x0a, 0, 0])),
+            Ok(())
+        );
+        assert_eq!(
+            check_capture(&write("c.pcap.gz", &gzip(&PCAP_HEADER))),
+            Ok(())
+        );
         assert_eq!(
             check_capture(&write("d.gz", &gzip(b"hello"))),
             Err("gzip file without a pcap or pcapng capture inside".to_owned())
         );
-        assert_eq!(check_capture(&write("e.pcap", b"hello\n")), Err("not a pcap or pcapng capture".to_owned()));
-        assert_eq!(check_capture(&write("f.pcap", b"")), Err("empty file".to_owned()));
-        assert_eq!(check_capture(&dir.path().join("missing")), Err("no such file or directory".to_owned()));
+        assert_eq!(
+            check_capture(&write("e.pcap", b"hello\n")),
+            Err("not a pcap or pcapng capture".to_owned())
+        );
+        assert_eq!(
+            check_capture(&write("f.pcap", b"")),
+            Err("empty file".to_owned())
+        );
+        assert_eq!(
+            check_capture(&dir.path().join("missing")),
+            Err("no such file or directory".to_owned())
+        );
     }
 
     #[test]
@@ -164,8 +184,15 @@ mod tests {
         let named = dir.path().join("notes.txt");
         fs::write(&named, "text").unwrap();
 
-        let inputs = collect(&[dir.path().to_owned(), named.clone(), dir.path().join("gone.pcap")]);
-        assert_eq!(inputs.captures, vec![dir.path().join("a.pcapng"), dir.path().join("sub/b.pcap")]);
+        let inputs = collect(&[
+            dir.path().to_owned(),
+            named.clone(),
+            dir.path().join("gone.pcap"),
+        ]);
+        assert_eq!(
+            inputs.captures,
+            vec![dir.path().join("a.pcapng"), dir.path().join("sub/b.pcap")]
+        );
         // notes.txt is found twice: in the directory (skipped) and by name (an error).
         let skipped: Vec<&PathBuf> = inputs.skipped.iter().map(|(path, _)| path).collect();
         assert_eq!(skipped, vec![&dir.path().join("README.md"), &named]);

@@ -24,11 +24,23 @@ use tcpwave_core::{HandshakeVerdict, TeardownVerdict};
 const ARROW_WIDTH: usize = 56;
 /// Wide enough for every RFC 793 state name.
 const STATE_WIDTH: usize = 12;
+/// Seconds since the connection's first packet, with microseconds.
+const TIME_WIDTH: usize = 10;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Line {
-    Arrow { time: Seconds, from_client: bool, label: String, client_state: String, server_state: String },
-    Folded { packets: u64, client_bytes: u64, server_bytes: u64 },
+    Arrow {
+        time: Seconds,
+        from_client: bool,
+        label: String,
+        client_state: String,
+        server_state: String,
+    },
+    Folded {
+        packets: u64,
+        client_bytes: u64,
+        server_bytes: u64,
+    },
 }
 
 /// Builds the ladder packet by packet; only the arrows are kept, other packets are counted.
@@ -60,13 +72,23 @@ fn step_label(packet: &Packet) -> String {
 
 fn isn_for(isn: &mut Option<u32>, first_seq: u32, is_syn: bool) -> u32 {
     // A side seen without its SYN numbers its first byte 1, as Wireshark and Zeek do.
-    *isn.get_or_insert(if is_syn { first_seq } else { first_seq.wrapping_sub(1) })
+    *isn.get_or_insert(if is_syn {
+        first_seq
+    } else {
+        first_seq.wrapping_sub(1)
+    })
 }
 
 impl Ladder {
     pub fn add(&mut self, packet: &Packet) {
-        let client = *self.client.get_or_insert(Endpoint { addr: packet.src, port: packet.src_port });
-        self.server.get_or_insert(Endpoint { addr: packet.dst, port: packet.dst_port });
+        let client = *self.client.get_or_insert(Endpoint {
+            addr: packet.src,
+            port: packet.src_port,
+        });
+        self.server.get_or_insert(Endpoint {
+            addr: packet.dst,
+            port: packet.dst_port,
+        });
         let start = *self.start.get_or_insert(packet.time);
         self.handshake = packet.conn_handshake.or(self.handshake);
         self.teardown = packet.conn_teardown.or(self.teardown);
@@ -77,8 +99,14 @@ impl Ladder {
         } else {
             (&mut self.server_isn, &mut self.client_isn)
         };
-        let seq = packet.seq.wrapping_sub(isn_for(own_isn, packet.seq, packet.flags.syn()));
-        let ack = packet.flags.ack().then(|| packet.ack.wrapping_sub(*peer_isn.get_or_insert(packet.ack.wrapping_sub(1))));
+        let seq = packet
+            .seq
+            .wrapping_sub(isn_for(own_isn, packet.seq, packet.flags.syn()));
+        let peer_isn = packet
+            .flags
+            .ack()
+            .then(|| *peer_isn.get_or_insert(packet.ack.wrapping_sub(1)));
+        let relative_to_peer = |raw: u32| peer_isn.map(|isn| raw.wrapping_sub(isn));
 
         let is_step = !packet.handshake_steps.is_empty() || !packet.teardown_steps.is_empty();
         let is_control = packet.flags.syn() || packet.flags.fin() || packet.flags.rst();
@@ -86,11 +114,21 @@ impl Ladder {
             self.fold(from_client, packet.payload_len);
             return;
         }
-        let mut label = format!("#{} {}{} seq={seq}", packet.frame, step_label(packet), packet.flags.names());
-        if let Some(ack) = ack {
+        let mut label = format!(
+            "#{} {}{} seq={seq}",
+            packet.frame,
+            step_label(packet),
+            packet.flags.names()
+        );
+        if let Some(ack) = relative_to_peer(packet.ack) {
             let _ = write!(label, " ack={ack}");
             if !packet.ack_ok {
-                label += " (unexpected)";
+                match packet.expected_ack.and_then(relative_to_peer) {
+                    Some(expected) => {
+                        let _ = write!(label, " (expected {expected})");
+                    }
+                    None => label += " (unexpected)",
+                }
             }
         }
         if packet.payload_len > 0 {
@@ -107,11 +145,24 @@ impl Ladder {
 
     fn fold(&mut self, from_client: bool, payload_len: u32) {
         if !matches!(self.lines.last(), Some(Line::Folded { .. })) {
-            self.lines.push(Line::Folded { packets: 0, client_bytes: 0, server_bytes: 0 });
+            self.lines.push(Line::Folded {
+                packets: 0,
+                client_bytes: 0,
+                server_bytes: 0,
+            });
         }
-        if let Some(Line::Folded { packets, client_bytes, server_bytes }) = self.lines.last_mut() {
+        if let Some(Line::Folded {
+            packets,
+            client_bytes,
+            server_bytes,
+        }) = self.lines.last_mut()
+        {
             *packets += 1;
-            let bytes = if from_client { client_bytes } else { server_bytes };
+            let bytes = if from_client {
+                client_bytes
+            } else {
+                server_bytes
+            };
             *bytes += u64::from(payload_len);
         }
     }
@@ -130,39 +181,49 @@ impl Ladder {
             verdict(self.handshake.map(|v| v.as_str())),
             verdict(self.teardown.map(|v| v.as_str()))
         );
-        let pad = " ".repeat(10);
-        let _ = writeln!(
-            text,
-            "{pad}  {:<STATE_WIDTH$}  {:<w$}  server",
-            "client",
-            "",
-            w = ARROW_WIDTH + 2
-        );
-        let _ = writeln!(
-            text,
-            "{:>10}  {:<STATE_WIDTH$}  {:<w$}  {}",
-            "time",
-            endpoint(client),
-            "",
-            endpoint(server),
-            w = ARROW_WIDTH + 2
-        );
+        let pad = " ".repeat(TIME_WIDTH);
+        // The client's name starts over its states, the server's over its states.
+        let server_column = TIME_WIDTH + 2 + STATE_WIDTH + 2 + ARROW_WIDTH + 2 + 2;
+        let heading = |left: &str, client: String, server: String| {
+            let line = format!("{left:>TIME_WIDTH$}  {client}");
+            format!("{}{server}\n", fill(&line, ' ', server_column))
+        };
+        text += &heading("", "client".to_owned(), "server".to_owned());
+        text += &heading("time", endpoint(client), endpoint(server));
         for line in &self.lines {
             match line {
-                Line::Arrow { time, from_client, label, client_state, server_state } => {
+                Line::Arrow {
+                    time,
+                    from_client,
+                    label,
+                    client_state,
+                    server_state,
+                } => {
                     let arrow = if *from_client {
                         fill(&format!("-- {label} "), '-', ARROW_WIDTH - 1) + ">"
                     } else {
                         "<".to_owned() + &fill(&format!("-- {label} "), '-', ARROW_WIDTH - 1)
                     };
-                    let _ = writeln!(text, "{:>10}  {client_state:<STATE_WIDTH$}  |{arrow}|  {server_state}", time.to_string());
+                    let _ = writeln!(
+                        text,
+                        "{:>TIME_WIDTH$}  {client_state:<STATE_WIDTH$}  |{arrow}|  {server_state}",
+                        time.to_string()
+                    );
                 }
-                Line::Folded { packets, client_bytes, server_bytes } => {
+                Line::Folded {
+                    packets,
+                    client_bytes,
+                    server_bytes,
+                } => {
                     let summary = format!(
                         "... {packets} packet{}: client {client_bytes} bytes, server {server_bytes} bytes ...",
                         if *packets == 1 { "" } else { "s" }
                     );
-                    let _ = writeln!(text, "{pad}  {:<STATE_WIDTH$}  |{:^ARROW_WIDTH$}|", "", summary);
+                    let _ = writeln!(
+                        text,
+                        "{pad}  {:<STATE_WIDTH$}  |{summary:^ARROW_WIDTH$}|",
+                        ""
+                    );
                 }
             }
         }
@@ -199,10 +260,18 @@ pub fn run(args: LadderArgs) -> Result<Outcome> {
             eprintln!("tcpwave: {capture}: {failure}");
             return Ok(Outcome::SomeFilesFailed);
         }
-        return Err(Fatal::Usage(format!("{capture} has no TCP connection with tcp.stream {}", args.stream)).into());
+        return Err(Fatal::Usage(format!(
+            "{capture} has no TCP connection with tcp.stream {}",
+            args.stream
+        ))
+        .into());
     }
     let mut out = open_output(args.output.as_deref())?;
-    out.write_all(ladder.render(&format!("{capture}, tcp.stream {}", args.stream)).as_bytes())?;
+    out.write_all(
+        ladder
+            .render(&format!("{capture}, tcp.stream {}", args.stream))
+            .as_bytes(),
+    )?;
     out.flush()?;
     if let Some(failure) = report.failure {
         eprintln!("tcpwave: {capture}: {failure}");
@@ -216,9 +285,20 @@ mod tests {
     use super::*;
     use crate::fields::tests::line;
 
-    fn packet(frame: &str, from_client: bool, flags: &str, seq: &str, ack: &str, len: &str, extra: &[(&'static str, &'static str)]) -> Packet {
-        let (src, sport, dst, dport) =
-            if from_client { ("10.0.0.1", "40000", "10.0.0.2", "80") } else { ("10.0.0.2", "80", "10.0.0.1", "40000") };
+    fn packet(
+        frame: &str,
+        from_client: bool,
+        flags: &str,
+        seq: &str,
+        ack: &str,
+        len: &str,
+        extra: &[(&'static str, &'static str)],
+    ) -> Packet {
+        let (src, sport, dst, dport) = if from_client {
+            ("10.0.0.1", "40000", "10.0.0.2", "80")
+        } else {
+            ("10.0.0.2", "80", "10.0.0.1", "40000")
+        };
         let mut fields = extra.to_vec();
         fields.extend([
             ("frame.number", frame),
@@ -240,30 +320,119 @@ mod tests {
     #[test]
     fn draws_steps_as_arrows_and_folds_data() {
         let mut ladder = Ladder::default();
-        let verdicts = [("tcpwave.conn.handshake", "complete"), ("tcpwave.conn.teardown", "three-way")];
+        let verdicts = [
+            ("tcpwave.conn.handshake", "complete"),
+            ("tcpwave.conn.teardown", "three-way"),
+        ];
         let with = |extra: &[(&'static str, &'static str)]| [extra, &verdicts[..]].concat();
-        ladder.add(&packet("1", true, "0x0002", "1000", "0", "0", &with(&[("tcpwave.handshake.step", "1"), ("tcpwave.state.client", "SYN_SENT"), ("tcpwave.state.server", "SYN_RECEIVED")])));
-        ladder.add(&packet("2", false, "0x0012", "5000", "1001", "0", &with(&[("tcpwave.handshake.step", "2")])));
-        ladder.add(&packet("3", true, "0x0010", "1001", "5001", "0", &with(&[("tcpwave.handshake.step", "3")])));
-        ladder.add(&packet("4", true, "0x0018", "1001", "5001", "18", &verdicts));
-        ladder.add(&packet("5", false, "0x0018", "5001", "1019", "37", &verdicts));
-        ladder.add(&packet("6", true, "0x0011", "1019", "5038", "0", &with(&[("tcpwave.teardown.step", "1")])));
-        ladder.add(&packet("7", false, "0x0011", "5038", "1020", "0", &with(&[("tcpwave.teardown.step", "2,3"), ("tcpwave.ack_ok", "0,1")])));
+        ladder.add(&packet(
+            "1",
+            true,
+            "0x0002",
+            "1000",
+            "0",
+            "0",
+            &with(&[
+                ("tcpwave.handshake.step", "1"),
+                ("tcpwave.state.client", "SYN_SENT"),
+                ("tcpwave.state.server", "SYN_RECEIVED"),
+            ]),
+        ));
+        ladder.add(&packet(
+            "2",
+            false,
+            "0x0012",
+            "5000",
+            "1001",
+            "0",
+            &with(&[("tcpwave.handshake.step", "2")]),
+        ));
+        ladder.add(&packet(
+            "3",
+            true,
+            "0x0010",
+            "1001",
+            "5001",
+            "0",
+            &with(&[("tcpwave.handshake.step", "3")]),
+        ));
+        ladder.add(&packet(
+            "4", true, "0x0018", "1001", "5001", "18", &verdicts,
+        ));
+        ladder.add(&packet(
+            "5", false, "0x0018", "5001", "1019", "37", &verdicts,
+        ));
+        ladder.add(&packet(
+            "6",
+            true,
+            "0x0011",
+            "1019",
+            "5038",
+            "0",
+            &with(&[("tcpwave.teardown.step", "1")]),
+        ));
+        ladder.add(&packet(
+            "7",
+            false,
+            "0x0011",
+            "5038",
+            "1020",
+            "0",
+            &with(&[
+                ("tcpwave.teardown.step", "2,3"),
+                ("tcpwave.ack_ok", "0,1"),
+                ("tcpwave.expected_ack", "1021"),
+            ]),
+        ));
         let text = ladder.render("t.pcap, tcp.stream 0");
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "t.pcap, tcp.stream 0");
         assert_eq!(lines[1], "handshake complete, teardown three-way");
         assert!(lines[3].trim_start().starts_with("client"));
         assert!(lines[4].contains("10.0.0.1:40000") && lines[4].ends_with("10.0.0.2:80"));
-        let arrows: Vec<&&str> = lines.iter().filter(|line| line.contains("|-- ") || line.contains("|<-- ")).collect();
+        // The server's name stands over its states.
+        let first_arrow = lines.iter().find(|line| line.contains("#1 ")).unwrap();
+        assert_eq!(lines[3].find("server"), first_arrow.find("SYN_RECEIVED"));
+        assert_eq!(
+            lines[4].find("10.0.0.2:80"),
+            first_arrow.find("SYN_RECEIVED")
+        );
+        let arrows: Vec<&&str> = lines
+            .iter()
+            .filter(|line| line.contains("|-- ") || line.contains("|<-- "))
+            .collect();
         assert_eq!(arrows.len(), 5);
-        assert!(arrows[0].contains("|-- #1 [H1] SYN seq=0 ---"), "{}", arrows[0]);
-        assert!(arrows[0].trim_end().ends_with(">|  SYN_RECEIVED"), "{}", arrows[0]);
+        assert!(
+            arrows[0].contains("|-- #1 [H1] SYN seq=0 ---"),
+            "{}",
+            arrows[0]
+        );
+        assert!(
+            arrows[0].trim_end().ends_with(">|  SYN_RECEIVED"),
+            "{}",
+            arrows[0]
+        );
         assert!(arrows[0].contains("SYN_SENT"));
-        assert!(arrows[1].contains("|<-- #2 [H2] SYN,ACK seq=0 ack=1 ---"), "{}", arrows[1]);
-        assert!(arrows[2].contains("#3 [H3] ACK seq=1 ack=1 "), "{}", arrows[2]);
-        assert!(arrows[3].contains("#6 [T1] FIN,ACK seq=19 ack=38 "), "{}", arrows[3]);
-        assert!(arrows[4].contains("#7 [T2,T3] FIN,ACK seq=38 ack=20 (unexpected) "), "{}", arrows[4]);
+        assert!(
+            arrows[1].contains("|<-- #2 [H2] SYN,ACK seq=0 ack=1 ---"),
+            "{}",
+            arrows[1]
+        );
+        assert!(
+            arrows[2].contains("#3 [H3] ACK seq=1 ack=1 "),
+            "{}",
+            arrows[2]
+        );
+        assert!(
+            arrows[3].contains("#6 [T1] FIN,ACK seq=19 ack=38 "),
+            "{}",
+            arrows[3]
+        );
+        assert!(
+            arrows[4].contains("#7 [T2,T3] FIN,ACK seq=38 ack=20 (expected 21) "),
+            "{}",
+            arrows[4]
+        );
         let folded: Vec<&&str> = lines.iter().filter(|line| line.contains("...")).collect();
         assert_eq!(folded.len(), 1);
         assert!(folded[0].contains("... 2 packets: client 18 bytes, server 37 bytes ..."));

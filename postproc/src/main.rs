@@ -85,7 +85,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(outcome) => outcome.exit_code(),
         Err(error) => {
-            if error.downcast_ref::<io::Error>().is_some_and(|error| error.kind() == io::ErrorKind::BrokenPipe) {
+            if error
+                .downcast_ref::<io::Error>()
+                .is_some_and(|error| error.kind() == io::ErrorKind::BrokenPipe)
+            {
                 // The reader went away (`tcpwave report ... | head`): nothing left to do.
                 return ExitCode::SUCCESS;
             }

@@ -29,7 +29,11 @@ pub struct RowWriter<W: Write> {
 
 impl<W: Write> RowWriter<W> {
     pub fn new(out: W, format: Format) -> Self {
-        RowWriter { out, format, rows_written: 0 }
+        RowWriter {
+            out,
+            format,
+            rows_written: 0,
+        }
     }
 
     /// Writes one capture's rows.
@@ -58,7 +62,11 @@ impl<W: Write> RowWriter<W> {
         let first = self.rows_written == 0;
         Ok(match self.format {
             Format::Csv => {
-                let header = if first { csv_line(COLUMNS.iter().map(|name| name.to_string()))? } else { String::new() };
+                let header = if first {
+                    csv_line(COLUMNS.iter().map(|name| name.to_string()))?
+                } else {
+                    String::new()
+                };
                 header + &csv_line(row.cells().iter().map(Cell::text))?
             }
             Format::Jsonl => json_object(row) + "\n",
@@ -71,7 +79,11 @@ impl<W: Write> RowWriter<W> {
     pub fn finish(mut self) -> io::Result<()> {
         match self.format {
             Format::Json => {
-                let closing = if self.rows_written == 0 { "[]\n" } else { "\n]\n" };
+                let closing = if self.rows_written == 0 {
+                    "[]\n"
+                } else {
+                    "\n]\n"
+                };
                 self.out.write_all(closing.as_bytes())?;
             }
             Format::Csv if self.rows_written == 0 => {
@@ -110,13 +122,29 @@ fn json_object(row: &Row) -> String {
 }
 
 const TABLE_COLUMNS: [&str; 12] = [
-    "stream", "orig", "resp", "handshake", "steps", "rtt", "teardown", "steps", "closer", "state", "history",
+    "stream",
+    "orig",
+    "resp",
+    "handshake",
+    "steps",
+    "rtt",
+    "teardown",
+    "steps",
+    "closer",
+    "state",
+    "history",
     "anomalies",
 ];
 
 fn table_cells(row: &Row) -> [String; 12] {
     let cells = row.cells();
-    let dash_if_empty = |text: String| if text.is_empty() { "-".to_owned() } else { text };
+    let dash_if_empty = |text: String| {
+        if text.is_empty() {
+            "-".to_owned()
+        } else {
+            text
+        }
+    };
     let endpoint = |endpoint: &crate::connection::Endpoint| match endpoint.addr {
         std::net::IpAddr::V6(addr) => format!("[{addr}]:{}", endpoint.port),
         std::net::IpAddr::V4(addr) => format!("{addr}:{}", endpoint.port),
@@ -147,8 +175,11 @@ fn table_block(rows: &[Row]) -> String {
         }
     }
     let render = |cells: &[String]| {
-        let padded: Vec<String> =
-            cells.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
         format!("  {}\n", padded.join("  ").trim_end())
     };
     let mut block = format!("{}\n", rows[0].file);
@@ -171,8 +202,14 @@ mod tests {
         Row {
             file: "dir/a,b.pcap".to_owned(),
             stream,
-            orig: Endpoint { addr: "10.0.0.1".parse().unwrap(), port: 40000 },
-            resp: Endpoint { addr: "::1".parse().unwrap(), port: 80 },
+            orig: Endpoint {
+                addr: "10.0.0.1".parse().unwrap(),
+                port: 40000,
+            },
+            resp: Endpoint {
+                addr: "::1".parse().unwrap(),
+                port: 80,
+            },
             start: Seconds::from_nanos(1_700_000_000_000_001_000),
             duration: Seconds::from_nanos(2_500_000),
             handshake: Some(HandshakeVerdict::Complete),
@@ -217,7 +254,10 @@ mod tests {
 
     #[test]
     fn csv_without_rows_is_just_the_header() {
-        assert_eq!(written(Format::Csv, &[]), format!("{}\n", COLUMNS.join(",")));
+        assert_eq!(
+            written(Format::Csv, &[]),
+            format!("{}\n", COLUMNS.join(","))
+        );
     }
 
     #[test]
@@ -236,8 +276,10 @@ mod tests {
     #[test]
     fn jsonl_is_one_object_per_line() {
         let text = written(Format::Jsonl, &[sample(0), sample(1)]);
-        let objects: Vec<serde_json::Value> =
-            text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+        let objects: Vec<serde_json::Value> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
         assert_eq!(objects.len(), 2);
         assert_eq!(objects[0].as_object().unwrap().len(), COLUMNS.len());
         assert_eq!(objects[0]["conn_state"], "S2");

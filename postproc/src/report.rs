@@ -1,12 +1,14 @@
 //! `tcpwave report`: one row per connection.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::Result;
 
 use crate::cli::{CaptureArgs, ReportArgs};
 use crate::output::{Format, RowWriter};
-use crate::runner::{self, Finish, Notes};
+use crate::row::Row;
+use crate::runner::{self, Event, Finish, Notes};
 use crate::tshark::Tshark;
 use crate::{inputs, open_output, stdout_is_terminal, Outcome};
 
@@ -54,26 +56,42 @@ pub fn outcome(finish: Finish, failed: usize) -> Outcome {
 }
 
 pub fn run(args: ReportArgs) -> Result<Outcome> {
-    let format = args.format.unwrap_or(if stdout_is_terminal(args.capture.output.as_deref()) {
-        Format::Table
-    } else {
-        Format::Csv
-    });
+    let format = args
+        .format
+        .unwrap_or(if stdout_is_terminal(args.capture.output.as_deref()) {
+            Format::Table
+        } else {
+            Format::Csv
+        });
     let prepared = prepare(&args.capture)?;
     let mut writer = RowWriter::new(open_output(args.capture.output.as_deref())?, format);
     let mut failed = prepared.failed;
     let notes = prepared.notes.clone();
+    // A table shows each capture as one aligned block, so its rows wait for the capture's end;
+    // the other formats write each row as soon as its connection is over.
+    let mut table_rows: HashMap<String, Vec<Row>> = HashMap::new();
     let finish = runner::run(
         &prepared.tshark,
         prepared.captures,
         prepared.filter,
         prepared.jobs,
         &prepared.notes,
-        |result| {
-            writer.write_batch(&result.rows)?;
-            if let Some(problem) = &result.problem {
-                failed += 1;
-                notes.say(&format!("{}: {problem}", result.path.display()));
+        |event| {
+            match event {
+                Event::Row(row) if format == Format::Table => {
+                    table_rows.entry(row.file.clone()).or_default().push(*row)
+                }
+                Event::Row(row) => writer.write_batch(std::slice::from_ref(row.as_ref()))?,
+                Event::CaptureDone { path, problem } => {
+                    let file = path.display().to_string();
+                    if let Some(rows) = table_rows.remove(&file) {
+                        writer.write_batch(&rows)?;
+                    }
+                    if let Some(problem) = problem {
+                        failed += 1;
+                        notes.say(&format!("{file}: {problem}"));
+                    }
+                }
             }
             Ok(())
         },

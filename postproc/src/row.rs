@@ -94,7 +94,11 @@ pub const COLUMNS: [&str; 24] = [
 ];
 
 fn joined<T: ToString>(items: &[T]) -> String {
-    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn optional<T>(value: Option<T>, cell: impl FnOnce(T) -> Cell) -> Cell {
@@ -113,20 +117,32 @@ impl Row {
             Cell::Count(self.resp.port.into()),
             Cell::Time(self.start),
             Cell::Time(self.duration),
-            optional(self.handshake, |verdict| Cell::Text(verdict.as_str().to_owned())),
+            optional(self.handshake, |verdict| {
+                Cell::Text(verdict.as_str().to_owned())
+            }),
             Cell::Text(joined(&self.handshake_steps)),
             optional(self.handshake_rtt, Cell::Time),
             optional(self.syn_to_synack, Cell::Time),
             optional(self.synack_to_ack, Cell::Time),
-            optional(self.teardown, |verdict| Cell::Text(verdict.as_str().to_owned())),
+            optional(self.teardown, |verdict| {
+                Cell::Text(verdict.as_str().to_owned())
+            }),
             Cell::Text(joined(&self.teardown_steps)),
-            optional(self.active_closer, |closer| Cell::Text(closer.as_str().to_owned())),
+            optional(self.active_closer, |closer| {
+                Cell::Text(closer.as_str().to_owned())
+            }),
             optional(self.teardown_duration, Cell::Time),
             Cell::Count(self.packets),
             Cell::Count(self.orig_bytes),
             Cell::Count(self.resp_bytes),
             Cell::Count(self.repeats.into()),
-            Cell::Text(self.anomalies.iter().map(|kind| kind.as_str()).collect::<Vec<_>>().join(" ")),
+            Cell::Text(
+                self.anomalies
+                    .iter()
+                    .map(|kind| kind.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
             Cell::Text(self.conn_state.to_owned()),
             Cell::Text(self.history.clone()),
         ]

@@ -1,9 +1,9 @@
-//! Reading many captures at once: one tshark per capture, `jobs` at a time, results handed to
-//! the caller (on the calling thread) as each capture finishes, a progress bar on stderr when it
-//! is a terminal, and Ctrl-C handled so that the caller can finish its output cleanly.
+//! Reading many captures at once: one tshark per capture, `jobs` at a time, rows handed to the
+//! caller (on the calling thread) as connections finish, a progress bar on stderr when it is a
+//! terminal, and Ctrl-C handled so that the caller can finish its output cleanly.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -16,12 +16,16 @@ use crate::connection::Connections;
 use crate::row::Row;
 use crate::tshark::Tshark;
 
-/// One capture's rows, and what went wrong reading it, if anything.
+/// What the caller is told, on its own thread.
 #[derive(Debug)]
-pub struct CaptureResult {
-    pub path: PathBuf,
-    pub rows: Vec<Row>,
-    pub problem: Option<String>,
+pub enum Event {
+    /// A finished connection of the capture `row.file`.
+    Row(Box<Row>),
+    /// A capture was read to its end: all its rows came before this.
+    CaptureDone {
+        path: PathBuf,
+        problem: Option<String>,
+    },
 }
 
 pub enum Finish {
@@ -30,7 +34,7 @@ pub enum Finish {
 }
 
 enum Message {
-    Done(CaptureResult),
+    Event(Event),
     Interrupted,
 }
 
@@ -43,7 +47,8 @@ pub struct Notes {
 impl Notes {
     pub fn new(total: usize) -> Self {
         let bar = if std::io::stderr().is_terminal() {
-            let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+            let bar =
+                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template("{bar:30} {pos}/{len} captures {elapsed} {wide_msg}")
                     .expect("the template is valid"),
@@ -69,46 +74,59 @@ impl Notes {
     }
 }
 
-pub fn read_capture(tshark: &Tshark, path: PathBuf, filter: Option<&str>) -> CaptureResult {
-    let mut connections = Connections::default();
-    let file = path.display().to_string();
-    match tshark.packets(&path, filter, |packet| connections.add(&packet)) {
-        Ok(report) => {
-            let rows = connections.into_rows(&file);
-            let mut problems = Vec::new();
-            if let Some(failure) = report.failure {
-                problems.push(if rows.is_empty() {
-                    failure
-                } else {
-                    format!("{failure} (reported the {} connections read before that)", rows.len())
-                });
-            }
-            if report.unreadable_lines > 0 {
-                problems.push(format!(
-                    "{} lines of tshark output could not be read, first: {}",
-                    report.unreadable_lines,
-                    report.first_unreadable.unwrap_or_default()
-                ));
-            }
-            let problem = (!problems.is_empty()).then(|| problems.join("; "));
-            CaptureResult { path, rows, problem }
-        }
-        Err(error) => CaptureResult { path, rows: Vec::new(), problem: Some(format!("{error:#}")) },
+/// Reads one capture, handing out rows as connections finish; returns what went wrong, if
+/// anything (the rows read before a failure are handed out all the same).
+pub fn read_capture(
+    tshark: &Tshark,
+    path: &Path,
+    filter: Option<&str>,
+    emit: &mut impl FnMut(Row),
+) -> Option<String> {
+    let mut connections = Connections::new(&path.display().to_string());
+    let mut rows = 0usize;
+    let mut counted = |row: Row| {
+        rows += 1;
+        emit(row);
+    };
+    let report = tshark.packets(path, filter, |packet| {
+        connections.add(&packet, &mut counted)
+    });
+    connections.finish(&mut counted);
+    let report = match report {
+        Ok(report) => report,
+        Err(error) => return Some(format!("{error:#}")),
+    };
+    let mut problems = Vec::new();
+    if let Some(failure) = report.failure {
+        problems.push(if rows == 0 {
+            failure
+        } else {
+            format!("{failure} (reported the {rows} connections read before that)")
+        });
     }
+    if report.unreadable_lines > 0 {
+        problems.push(format!(
+            "{} lines of tshark output could not be read, first: {}",
+            report.unreadable_lines,
+            report.first_unreadable.unwrap_or_default()
+        ));
+    }
+    (!problems.is_empty()).then(|| problems.join("; "))
 }
 
-/// Reads `captures` with up to `jobs` tshark processes and calls `on_result` for each, in the
-/// order they finish. Returns early, without waiting for running tsharks, on Ctrl-C.
+/// Reads `captures` with up to `jobs` tshark processes and calls `on_event` with their rows and
+/// their ends. Returns early, without waiting for running tsharks, on Ctrl-C.
 pub fn run(
     tshark: &Tshark,
     captures: Vec<PathBuf>,
     filter: Option<String>,
     jobs: usize,
     notes: &Notes,
-    mut on_result: impl FnMut(CaptureResult) -> Result<()>,
+    mut on_event: impl FnMut(Event) -> Result<()>,
 ) -> Result<Finish> {
     let total = captures.len();
-    let (sender, receiver) = mpsc::channel();
+    // Bounded, so that workers wait for a slow writer instead of piling up rows.
+    let (sender, receiver) = mpsc::sync_channel(4096);
     let interrupted = Arc::new(AtomicBool::new(false));
     {
         let sender = sender.clone();
@@ -138,22 +156,34 @@ pub fn run(
             if index >= captures.len() || interrupted.load(Ordering::SeqCst) {
                 break;
             }
-            let result = read_capture(&tshark, captures[index].clone(), filter.as_deref());
-            if sender.send(Message::Done(result)).is_err() {
+            let path = &captures[index];
+            let mut send_row = |row| {
+                let _ = sender.send(Message::Event(Event::Row(Box::new(row))));
+            };
+            let problem = read_capture(&tshark, path, filter.as_deref(), &mut send_row);
+            let done = Event::CaptureDone {
+                path: path.clone(),
+                problem,
+            };
+            if sender.send(Message::Event(done)).is_err() {
                 break;
             }
         });
     }
     drop(sender);
 
-    for _ in 0..total {
+    let mut finished = 0;
+    while finished < total {
         match receiver.recv() {
-            Ok(Message::Done(result)) => {
+            Ok(Message::Event(event)) => {
                 if interrupted.load(Ordering::SeqCst) {
                     return Ok(Finish::Interrupted);
                 }
-                notes.advance(&result.path);
-                on_result(result)?;
+                if let Event::CaptureDone { path, .. } = &event {
+                    finished += 1;
+                    notes.advance(path);
+                }
+                on_event(event)?;
             }
             Ok(Message::Interrupted) | Err(_) => return Ok(Finish::Interrupted),
         }
@@ -162,5 +192,7 @@ pub fn run(
 }
 
 pub fn default_jobs() -> usize {
-    thread::available_parallelism().map(usize::from).unwrap_or(1)
+    thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
 }

@@ -12,6 +12,13 @@ pub struct Seconds {
 }
 
 impl Seconds {
+    pub const fn from_secs(seconds: i64) -> Self {
+        Seconds {
+            nanos: seconds * 1_000_000_000,
+        }
+    }
+
+    #[cfg(test)]
     pub fn from_nanos(nanos: i64) -> Self {
         Seconds { nanos }
     }
@@ -34,17 +41,27 @@ impl Seconds {
         if !all_digits(whole) || !all_digits(fraction) {
             return None;
         }
-        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().ok()?
+        };
         let mut fraction_nanos: i64 = 0;
         for (position, digit) in fraction.bytes().take(9).enumerate() {
             fraction_nanos += i64::from(digit - b'0') * 10_i64.pow(8 - position as u32);
         }
-        let nanos = whole.checked_mul(1_000_000_000)?.checked_add(fraction_nanos)?;
-        Some(Seconds { nanos: if negative { -nanos } else { nanos } })
+        let nanos = whole
+            .checked_mul(1_000_000_000)?
+            .checked_add(fraction_nanos)?;
+        Some(Seconds {
+            nanos: if negative { -nanos } else { nanos },
+        })
     }
 
     pub fn saturating_sub(self, earlier: Seconds) -> Seconds {
-        Seconds { nanos: self.nanos.saturating_sub(earlier.nanos) }
+        Seconds {
+            nanos: self.nanos.saturating_sub(earlier.nanos),
+        }
     }
 }
 
@@ -53,7 +70,11 @@ impl fmt::Display for Seconds {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let magnitude = self.nanos.unsigned_abs();
         let micros = (magnitude + 500) / 1000;
-        let sign = if self.nanos < 0 && micros > 0 { "-" } else { "" };
+        let sign = if self.nanos < 0 && micros > 0 {
+            "-"
+        } else {
+            ""
+        };
         write!(f, "{sign}{}.{:06}", micros / 1_000_000, micros % 1_000_000)
     }
 }
@@ -64,13 +85,22 @@ mod tests {
 
     #[test]
     fn parses_tshark_times() {
-        assert_eq!(Seconds::parse("0.000045000"), Some(Seconds::from_nanos(45_000)));
+        assert_eq!(
+            Seconds::parse("0.000045000"),
+            Some(Seconds::from_nanos(45_000))
+        );
         assert_eq!(
             Seconds::parse("1700000000.123456789"),
             Some(Seconds::from_nanos(1_700_000_000_123_456_789))
         );
-        assert_eq!(Seconds::parse("2"), Some(Seconds::from_nanos(2_000_000_000)));
-        assert_eq!(Seconds::parse("-0.5"), Some(Seconds::from_nanos(-500_000_000)));
+        assert_eq!(
+            Seconds::parse("2"),
+            Some(Seconds::from_nanos(2_000_000_000))
+        );
+        assert_eq!(
+            Seconds::parse("-0.5"),
+            Some(Seconds::from_nanos(-500_000_000))
+        );
         assert_eq!(Seconds::parse(""), None);
         assert_eq!(Seconds::parse("1.2.3"), None);
         assert_eq!(Seconds::parse("abc"), None);
@@ -81,7 +111,10 @@ mod tests {
         assert_eq!(Seconds::from_nanos(45_000).to_string(), "0.000045");
         assert_eq!(Seconds::from_nanos(45_499).to_string(), "0.000045");
         assert_eq!(Seconds::from_nanos(45_500).to_string(), "0.000046");
-        assert_eq!(Seconds::from_nanos(1_700_000_000_123_456_789).to_string(), "1700000000.123457");
+        assert_eq!(
+            Seconds::from_nanos(1_700_000_000_123_456_789).to_string(),
+            "1700000000.123457"
+        );
         assert_eq!(Seconds::from_nanos(-1_500_000).to_string(), "-0.001500");
         assert_eq!(Seconds::from_nanos(-100).to_string(), "0.000000");
     }

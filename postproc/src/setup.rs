@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Context, Result};
 
 use crate::cli::InstallArgs;
-use crate::tshark::{check_version, running_as_root, Tshark, SUPPORTED_VERSION, TSHARK_ENV};
+use crate::tshark::{check_version, running_as_root, Tshark, TSHARK_ENV};
 use crate::{Fatal, Outcome};
 
 /// The file name cargo gives the plugin library, found next to the `tcpwave` binary.
@@ -21,10 +21,14 @@ fn built_plugin(explicit: Option<&Path>) -> Result<PathBuf, Fatal> {
         return if path.is_file() {
             Ok(path.to_owned())
         } else {
-            Err(Fatal::Usage(format!("--plugin {}: no such file", path.display())))
+            Err(Fatal::Usage(format!(
+                "--plugin {}: no such file",
+                path.display()
+            )))
         };
     }
-    let exe = env::current_exe().map_err(|error| Fatal::Environment(format!("cannot find this program's path: {error}")))?;
+    let exe = env::current_exe()
+        .map_err(|error| Fatal::Environment(format!("cannot find this program's path: {error}")))?;
     let beside = exe.with_file_name(BUILT_PLUGIN);
     if beside.is_file() {
         return Ok(beside);
@@ -38,28 +42,44 @@ fn built_plugin(explicit: Option<&Path>) -> Result<PathBuf, Fatal> {
 
 /// Copies through a temporary file in the same folder, so tshark never loads half a library.
 fn copy_atomically(source: &Path, destination: &Path) -> Result<()> {
-    let folder = destination.parent().ok_or_else(|| anyhow!("{} has no folder", destination.display()))?;
+    let folder = destination
+        .parent()
+        .ok_or_else(|| anyhow!("{} has no folder", destination.display()))?;
     fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
     let staging = folder.join(format!(".{INSTALLED_PLUGIN}.{}", std::process::id()));
     fs::copy(source, &staging).with_context(|| format!("cannot write {}", staging.display()))?;
-    fs::rename(&staging, destination).with_context(|| format!("cannot write {}", destination.display()))?;
+    fs::rename(&staging, destination)
+        .with_context(|| format!("cannot write {}", destination.display()))?;
     Ok(())
 }
 
 pub fn install(args: InstallArgs) -> Result<Outcome> {
     let tshark = Tshark::locate()?;
-    let (banner, version) = tshark.version().map_err(|error| Fatal::Environment(format!("{error:#}")))?;
-    check_version(version).map_err(|message| Fatal::Environment(format!("{message} (`{banner}`)")))?;
+    let (banner, version) = tshark
+        .version()
+        .map_err(|error| Fatal::Environment(format!("{error:#}")))?;
+    check_version(version)
+        .map_err(|message| Fatal::Environment(format!("{message} (`{banner}`)")))?;
     let plugin = built_plugin(args.plugin.as_deref())?;
 
     // tshark run as root loads plugins from the global folder only.
-    let as_root = running_as_root() && !tshark.from_env();
+    let as_root = running_as_root() && !tshark.named_by_env();
     let global = args.global || as_root;
-    let folder_name = if global { "Global Plugins" } else { "Personal Plugins" };
-    let folder = tshark.folder(folder_name).map_err(|error| Fatal::Environment(format!("{error:#}")))?;
+    let folder_name = if global {
+        "Global Plugins"
+    } else {
+        "Personal Plugins"
+    };
+    let folder = tshark
+        .folder(folder_name)
+        .map_err(|error| Fatal::Environment(format!("{error:#}")))?;
     let destination = folder.join("epan").join(INSTALLED_PLUGIN);
     copy_atomically(&plugin, &destination)?;
-    println!("installed {} as {}", plugin.display(), destination.display());
+    println!(
+        "installed {} as {}",
+        plugin.display(),
+        destination.display()
+    );
     if as_root && !args.global {
         println!(
             "note: running as root, so the plugin went to the global plugin folder: tshark run \
@@ -67,21 +87,31 @@ pub fn install(args: InstallArgs) -> Result<Outcome> {
         );
     }
 
-    match tshark.plugin().map_err(|error| Fatal::Environment(format!("{error:#}")))? {
+    match tshark
+        .plugin()
+        .map_err(|error| Fatal::Environment(format!("{error:#}")))?
+    {
         Some(info) => {
             println!("tshark loads tcpwave {} from {}", info.version, info.path);
             Ok(Outcome::Success)
         }
         None => Err(Fatal::Environment(format!(
-            "{} does not load {} after installing it: check that the plugin was built against \
-             Wireshark {}.{} (`tcpwave doctor` shows the details)",
+            "{} does not load {} after installing it: check that the plugin was built for \
+             Wireshark {}.{} (the build uses the tshark on PATH, or TCPWAVE_WIRESHARK={}.{})",
             tshark.program().display(),
             destination.display(),
-            SUPPORTED_VERSION.0,
-            SUPPORTED_VERSION.1
+            version.0,
+            version.1,
+            version.0,
+            version.1
         ))
         .into()),
     }
+}
+
+/// One line of the doctor's report: a label column, then the finding.
+fn finding(label: &str, text: &str) {
+    println!("{label:<17}{text}");
 }
 
 pub fn doctor() -> Result<Outcome> {
@@ -89,38 +119,61 @@ pub fn doctor() -> Result<Outcome> {
     let tshark = match Tshark::locate() {
         Ok(tshark) => tshark,
         Err(error) => {
-            println!("tshark         not found\n  what to do   {error}");
+            finding("tshark", "not found");
+            finding("  what to do", &error.to_string());
             return Err(Fatal::Environment("tshark is missing".to_owned()).into());
         }
     };
-    let source = if tshark.from_env() { format!("from {TSHARK_ENV}") } else { "from PATH".to_owned() };
-    println!("tshark         {} ({source})", tshark.program().display());
+    let source = if tshark.named_by_env() {
+        format!("from {TSHARK_ENV}")
+    } else {
+        "from PATH".to_owned()
+    };
+    finding(
+        "tshark",
+        &format!("{} ({source})", tshark.program().display()),
+    );
 
-    match tshark.version() {
-        Ok((banner, version)) => match check_version(version) {
-            Ok(()) => println!("version        {banner}: supported (the plugin is built for {}.{}.x)", SUPPORTED_VERSION.0, SUPPORTED_VERSION.1),
+    let version = tshark.version();
+    match &version {
+        Ok((banner, version)) => match check_version(*version) {
+            Ok(()) => finding(
+                "version",
+                &format!(
+                    "{banner}: supported (needs the plugin built for {}.{})",
+                    version.0, version.1
+                ),
+            ),
             Err(message) => {
                 healthy = false;
-                println!("version        {banner}\n  problem      {message}");
+                finding("version", banner);
+                finding("  problem", &message);
             }
         },
         Err(error) => {
             healthy = false;
-            println!("version        unknown: {error:#}");
+            finding("version", &format!("unknown: {error:#}"));
         }
     }
 
     let root = running_as_root();
-    println!("running as     {}", if root { "root" } else { "a normal user" });
+    finding("running as", if root { "root" } else { "a normal user" });
     match tshark.folders() {
         Ok(folders) => {
-            for (name, path) in folders.iter().filter(|(name, _)| name.ends_with("Plugins") && !name.contains("Lua")) {
-                let ignored = root && !tshark.from_env() && name == "Personal Plugins";
-                let note = if ignored { "  (ignored: tshark runs as root)" } else { "" };
-                println!("{:<15}{path}/epan/{note}", name.to_lowercase());
+            for (name, path) in folders
+                .iter()
+                .filter(|(name, _)| name.ends_with("Plugins") && !name.contains("Lua"))
+            {
+                let ignored = root && !tshark.named_by_env() && name == "Personal Plugins";
+                let note = if ignored {
+                    "  (ignored: tshark runs as root)"
+                } else {
+                    ""
+                };
+                finding(&name.to_lowercase(), &format!("{path}/epan/{note}"));
             }
         }
-        Err(error) => println!("plugin folders unknown: {error:#}"),
+        Err(error) => finding("plugin folders", &format!("unknown: {error:#}")),
     }
 
     match tshark.plugin() {
@@ -131,15 +184,23 @@ pub fn doctor() -> Result<Outcome> {
                 .and_then(Path::file_name)
                 .map(|minor| minor.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "?".to_owned());
-            println!("tcpwave        loaded: version {}, built for Wireshark {built_for}, from {}", info.version, info.path);
+            finding(
+                "tcpwave",
+                &format!(
+                    "loaded: version {}, built for Wireshark {built_for}, from {}",
+                    info.version, info.path
+                ),
+            );
         }
         Ok(None) => {
             healthy = false;
-            println!("tcpwave        not loaded\n  what to do   {}", tshark.plugin_missing_advice());
+            finding("tcpwave", "not loaded");
+            let version = version.as_ref().map_or((4, 0, 0), |(_, version)| *version);
+            finding("  what to do", &tshark.plugin_missing_advice(version));
         }
         Err(error) => {
             healthy = false;
-            println!("tcpwave        unknown: {error:#}");
+            finding("tcpwave", &format!("unknown: {error:#}"));
         }
     }
 

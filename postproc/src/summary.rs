@@ -2,7 +2,7 @@
 //!
 //! Percentiles use the nearest-rank method: p50 of n values is the ⌈0.5·n⌉-th smallest.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::io::Write;
 
@@ -13,7 +13,7 @@ use crate::cli::{SummaryArgs, SummaryFormat};
 use crate::open_output;
 use crate::report::{outcome, prepare};
 use crate::row::Row;
-use crate::runner;
+use crate::runner::{self, Event};
 use crate::seconds::Seconds;
 use crate::Outcome;
 
@@ -80,9 +80,18 @@ impl Tally {
     pub fn add(&mut self, row: &Row) {
         self.connections += 1;
         let word = |word: Option<&str>| word.unwrap_or(UNKNOWN).to_owned();
-        *self.handshakes.entry(word(row.handshake.map(|v| v.as_str()))).or_default() += 1;
-        *self.teardowns.entry(word(row.teardown.map(|v| v.as_str()))).or_default() += 1;
-        *self.conn_states.entry(row.conn_state.to_owned()).or_default() += 1;
+        *self
+            .handshakes
+            .entry(word(row.handshake.map(|v| v.as_str())))
+            .or_default() += 1;
+        *self
+            .teardowns
+            .entry(word(row.teardown.map(|v| v.as_str())))
+            .or_default() += 1;
+        *self
+            .conn_states
+            .entry(row.conn_state.to_owned())
+            .or_default() += 1;
         for kind in &row.anomalies {
             *self.anomalies.entry(kind.as_str().to_owned()).or_default() += 1;
         }
@@ -106,7 +115,11 @@ impl Tally {
 
     /// The `top` most frequent anomalies, most frequent first.
     fn top_anomalies(&self, top: usize) -> Vec<(String, u64)> {
-        let mut anomalies: Vec<(String, u64)> = self.anomalies.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        let mut anomalies: Vec<(String, u64)> = self
+            .anomalies
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
         anomalies.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         anomalies.truncate(top);
         anomalies
@@ -133,13 +146,17 @@ pub struct Slowest {
 
 impl Slowest {
     pub fn new(top: usize) -> Self {
-        Slowest { top, entries: Vec::new() }
+        Slowest {
+            top,
+            entries: Vec::new(),
+        }
     }
 
     pub fn add(&mut self, row: &Row) {
         let Some(rtt) = row.handshake_rtt else { return };
         let rtt = rtt.as_f64();
-        if self.entries.len() == self.top && self.entries.last().is_some_and(|last| last.rtt >= rtt) {
+        if self.entries.len() == self.top && self.entries.last().is_some_and(|last| last.rtt >= rtt)
+        {
             return;
         }
         self.entries.push(SlowHandshake {
@@ -160,7 +177,11 @@ fn counts(map: &BTreeMap<String, u64>) -> String {
     }
     let mut entries: Vec<(&String, &u64)> = map.iter().collect();
     entries.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
-    entries.iter().map(|(key, count)| format!("{key} {count}")).collect::<Vec<_>>().join(", ")
+    entries
+        .iter()
+        .map(|(key, count)| format!("{key} {count}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn plural(count: u64, one: &str, many: &str) -> String {
@@ -168,7 +189,10 @@ fn plural(count: u64, one: &str, many: &str) -> String {
 }
 
 fn text_block(title: &str, report: &TallyReport) -> String {
-    let mut text = format!("{title}: {}\n", plural(report.connections, "connection", "connections"));
+    let mut text = format!(
+        "{title}: {}\n",
+        plural(report.connections, "connection", "connections")
+    );
     let _ = writeln!(text, "  handshake   {}", counts(&report.handshake));
     let _ = writeln!(text, "  teardown    {}", counts(&report.teardown));
     let _ = writeln!(text, "  conn_state  {}", counts(&report.conn_state));
@@ -185,7 +209,15 @@ fn text_block(title: &str, report: &TallyReport) -> String {
     };
     let _ = writeln!(text, "  rtt         {rtt}");
     let anomalies: BTreeMap<String, u64> = report.top_anomalies.iter().cloned().collect();
-    let _ = writeln!(text, "  anomalies   {}", if anomalies.is_empty() { "none".to_owned() } else { counts(&anomalies) });
+    let _ = writeln!(
+        text,
+        "  anomalies   {}",
+        if anomalies.is_empty() {
+            "none".to_owned()
+        } else {
+            counts(&anomalies)
+        }
+    );
     text
 }
 
@@ -202,31 +234,38 @@ pub fn run(args: SummaryArgs) -> Result<Outcome> {
     let mut overall = Tally::default();
     let mut slowest = Slowest::new(args.top);
     let mut per_capture = Vec::new();
+    let mut tallies: HashMap<String, Tally> = HashMap::new();
     let finish = runner::run(
         &prepared.tshark,
         prepared.captures,
         prepared.filter,
         prepared.jobs,
         &prepared.notes,
-        |result| {
-            let mut tally = Tally::default();
-            for row in &result.rows {
-                tally.add(row);
-                slowest.add(row);
-            }
-            overall.merge(&tally);
-            let file = result.path.display().to_string();
-            let report = tally.report(args.top);
-            if args.format == SummaryFormat::Text {
-                out.write_all(format!("{}\n", text_block(&file, &report)).as_bytes())?;
-                out.flush()?;
-            }
-            if args.format == SummaryFormat::Json {
-                per_capture.push(serde_json::json!({ "file": file, "summary": report }));
-            }
-            if let Some(problem) = &result.problem {
-                failed += 1;
-                notes.say(&format!("{file}: {problem}"));
+        |event| {
+            match event {
+                Event::Row(row) => {
+                    slowest.add(&row);
+                    tallies.entry(row.file.clone()).or_default().add(&row);
+                }
+                Event::CaptureDone { path, problem } => {
+                    let file = path.display().to_string();
+                    let mut tally = tallies.remove(&file).unwrap_or_default();
+                    overall.merge(&tally);
+                    let report = tally.report(args.top);
+                    match args.format {
+                        SummaryFormat::Text => {
+                            out.write_all(format!("{}\n", text_block(&file, &report)).as_bytes())?;
+                            out.flush()?;
+                        }
+                        SummaryFormat::Json => {
+                            per_capture.push(serde_json::json!({ "file": file, "summary": report }))
+                        }
+                    }
+                    if let Some(problem) = problem {
+                        failed += 1;
+                        notes.say(&format!("{file}: {problem}"));
+                    }
+                }
             }
             Ok(())
         },
@@ -235,7 +274,10 @@ pub fn run(args: SummaryArgs) -> Result<Outcome> {
     let overall_report = overall.report(args.top);
     match args.format {
         SummaryFormat::Text => {
-            let title = format!("all {}", plural(capture_count as u64, "capture", "captures"));
+            let title = format!(
+                "all {}",
+                plural(capture_count as u64, "capture", "captures")
+            );
             let mut text = text_block(&title, &overall_report);
             text += "  slowest handshakes\n";
             if slowest.entries.is_empty() {
@@ -273,12 +315,23 @@ mod tests {
     use crate::connection::Endpoint;
     use tcpwave_core::{Anomaly, HandshakeVerdict, TeardownVerdict};
 
-    fn row(stream: u64, rtt_micros: Option<i64>, handshake: HandshakeVerdict, anomalies: Vec<Anomaly>) -> Row {
+    fn row(
+        stream: u64,
+        rtt_micros: Option<i64>,
+        handshake: HandshakeVerdict,
+        anomalies: Vec<Anomaly>,
+    ) -> Row {
         Row {
             file: "f.pcap".to_owned(),
             stream,
-            orig: Endpoint { addr: "10.0.0.1".parse().unwrap(), port: 1000 + stream as u16 },
-            resp: Endpoint { addr: "10.0.0.2".parse().unwrap(), port: 80 },
+            orig: Endpoint {
+                addr: "10.0.0.1".parse().unwrap(),
+                port: 1000 + stream as u16,
+            },
+            resp: Endpoint {
+                addr: "10.0.0.2".parse().unwrap(),
+                port: 80,
+            },
             start: Seconds::default(),
             duration: Seconds::default(),
             handshake: Some(handshake),
@@ -302,9 +355,15 @@ mod tests {
 
     #[test]
     fn nearest_rank_percentiles() {
-        let mut values: Vec<Seconds> = (1..=100).rev().map(|ms| Seconds::from_nanos(ms * 1_000_000)).collect();
+        let mut values: Vec<Seconds> = (1..=100)
+            .rev()
+            .map(|ms| Seconds::from_nanos(ms * 1_000_000))
+            .collect();
         let p = percentiles(&mut values).unwrap();
-        assert_eq!((p.count, p.p50, p.p90, p.p99, p.max), (100, 0.05, 0.09, 0.099, 0.1));
+        assert_eq!(
+            (p.count, p.p50, p.p90, p.p99, p.max),
+            (100, 0.05, 0.09, 0.099, 0.1)
+        );
         let mut one = vec![Seconds::from_nanos(7_000)];
         let p = percentiles(&mut one).unwrap();
         assert_eq!((p.p50, p.p99, p.max), (0.000007, 0.000007, 0.000007));
@@ -315,9 +374,24 @@ mod tests {
     fn tallies_count_verdicts_and_anomalies() {
         let mut tally = Tally::default();
         tally.add(&row(0, Some(30), HandshakeVerdict::Complete, vec![]));
-        tally.add(&row(1, None, HandshakeVerdict::Refused, vec![Anomaly::Refused]));
-        tally.add(&row(2, Some(10), HandshakeVerdict::Complete, vec![Anomaly::Retransmission]));
-        tally.add(&row(3, Some(20), HandshakeVerdict::Complete, vec![Anomaly::Retransmission]));
+        tally.add(&row(
+            1,
+            None,
+            HandshakeVerdict::Refused,
+            vec![Anomaly::Refused],
+        ));
+        tally.add(&row(
+            2,
+            Some(10),
+            HandshakeVerdict::Complete,
+            vec![Anomaly::Retransmission],
+        ));
+        tally.add(&row(
+            3,
+            Some(20),
+            HandshakeVerdict::Complete,
+            vec![Anomaly::Retransmission],
+        ));
         let mut overall = Tally::default();
         overall.merge(&tally);
         overall.merge(&tally);
@@ -329,7 +403,10 @@ mod tests {
         assert_eq!(report.handshake_rtt.unwrap().p50, 0.00002);
         let text = text_block("x", &tally.report(5));
         assert!(text.contains("handshake   complete 3, refused 1"), "{text}");
-        assert!(text.contains("anomalies   retransmission 2, refused 1"), "{text}");
+        assert!(
+            text.contains("anomalies   retransmission 2, refused 1"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -11,8 +11,9 @@ use anyhow::{anyhow, Context, Result};
 use crate::fields::{LineError, Packet, FIELDS};
 use crate::Fatal;
 
-/// The Wireshark minor version the plugin is built for: plugins load only into that version.
-pub const SUPPORTED_VERSION: (u32, u32) = (4, 0);
+/// The Wireshark releases the plugin can be built for. A plugin loads only into the major.minor
+/// release it was built for, which `check_ready` verifies by asking tshark whether it loaded it.
+pub const SUPPORTED_VERSIONS: [(u32, u32); 4] = [(4, 0), (4, 2), (4, 4), (4, 6)];
 
 /// Names the tshark program to run instead of the one on PATH (a path, or a wrapper script
 /// that runs tshark as another user, as the tests do).
@@ -24,7 +25,7 @@ const TCP_PACKETS: &str = "tcp && !icmp && !icmpv6";
 #[derive(Debug, Clone)]
 pub struct Tshark {
     program: PathBuf,
-    from_env: bool,
+    named_by_env: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +47,9 @@ pub struct RunReport {
 
 fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = env::var_os("PATH")?;
-    env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
+    env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
 }
 
 impl Tshark {
@@ -58,28 +61,38 @@ impl Tshark {
             } else {
                 find_on_path(&program.to_string_lossy())
             };
-            return resolved.map(|program| Tshark { program, from_env: true }).ok_or_else(|| {
-                Fatal::Environment(format!(
-                    "{TSHARK_ENV} names `{}`, which is not a program that exists",
-                    program.display()
-                ))
-            });
+            return resolved
+                .map(|program| Tshark {
+                    program,
+                    named_by_env: true,
+                })
+                .ok_or_else(|| {
+                    Fatal::Environment(format!(
+                        "{TSHARK_ENV} names `{}`, which is not a program that exists",
+                        program.display()
+                    ))
+                });
         }
-        find_on_path("tshark").map(|program| Tshark { program, from_env: false }).ok_or_else(|| {
-            Fatal::Environment(
+        find_on_path("tshark")
+            .map(|program| Tshark {
+                program,
+                named_by_env: false,
+            })
+            .ok_or_else(|| {
+                Fatal::Environment(
                 "tshark was not found on PATH: install it (Debian/Ubuntu: `apt install tshark`), \
                  or set TCPWAVE_TSHARK to the tshark program to use"
                     .to_owned(),
             )
-        })
+            })
     }
 
     pub fn program(&self) -> &Path {
         &self.program
     }
 
-    pub fn from_env(&self) -> bool {
-        self.from_env
+    pub fn named_by_env(&self) -> bool {
+        self.named_by_env
     }
 
     fn command(&self) -> Command {
@@ -100,7 +113,8 @@ impl Tshark {
                 "`{} {}` failed: {}",
                 self.program.display(),
                 args.join(" "),
-                tshark_message(&String::from_utf8_lossy(&output.stderr)).unwrap_or_else(|| output.status.to_string())
+                tshark_message(&String::from_utf8_lossy(&output.stderr))
+                    .unwrap_or_else(|| output.status.to_string())
             ));
         }
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
@@ -138,22 +152,21 @@ impl Tshark {
     pub fn check_ready(&self) -> Result<(), Fatal> {
         let environment = |error: anyhow::Error| Fatal::Environment(format!("{error:#}"));
         let (banner, version) = self.version().map_err(environment)?;
-        check_version(version).map_err(|message| Fatal::Environment(format!("{message} (`{banner}`)")))?;
+        check_version(version)
+            .map_err(|message| Fatal::Environment(format!("{message} (`{banner}`)")))?;
         if self.plugin().map_err(environment)?.is_none() {
-            return Err(Fatal::Environment(self.plugin_missing_advice()));
+            return Err(Fatal::Environment(self.plugin_missing_advice(version)));
         }
         Ok(())
     }
 
-    pub fn plugin_missing_advice(&self) -> String {
+    pub fn plugin_missing_advice(&self, (major, minor, _): (u32, u32, u32)) -> String {
         let mut advice = format!(
             "the tcpwave plugin is not loaded by {}: run `tcpwave install` to copy it into \
-             Wireshark's plugin folder ({}.{}/epan/ under ~/.local/lib/wireshark/plugins/)",
+             Wireshark's plugin folder ({major}.{minor}/epan/ under ~/.local/lib/wireshark/plugins/)",
             self.program.display(),
-            SUPPORTED_VERSION.0,
-            SUPPORTED_VERSION.1
         );
-        if running_as_root() && !self.from_env {
+        if running_as_root() && !self.named_by_env {
             advice += ". Note: tshark run as root ignores the personal plugin folder and \
                        WIRESHARK_PLUGIN_DIR; as root, `tcpwave install` installs into the global \
                        plugin folder instead, or run tcpwave as a normal user";
@@ -163,21 +176,26 @@ impl Tshark {
 
     /// Checks a display filter by running it over an empty capture.
     pub fn check_filter(&self, filter: &str) -> Result<(), Fatal> {
-        let empty = tempfile_with(&EMPTY_PCAP)
-            .map_err(|error| Fatal::Environment(format!("cannot write a temporary file: {error}")))?;
+        let empty = tempfile_with(&EMPTY_PCAP).map_err(|error| {
+            Fatal::Environment(format!("cannot write a temporary file: {error}"))
+        })?;
         let output = self
             .command()
             .args(["-n", "-r"])
             .arg(empty.path())
             .args(["-Y", filter])
             .output()
-            .map_err(|error| Fatal::Environment(format!("cannot run {}: {error}", self.program.display())))?;
+            .map_err(|error| {
+                Fatal::Environment(format!("cannot run {}: {error}", self.program.display()))
+            })?;
         if output.status.success() {
             return Ok(());
         }
         let message = tshark_message(&String::from_utf8_lossy(&output.stderr))
             .unwrap_or_else(|| "tshark rejected it".to_owned());
-        Err(Fatal::Usage(format!("invalid display filter `{filter}`: {message}")))
+        Err(Fatal::Usage(format!(
+            "invalid display filter `{filter}`: {message}"
+        )))
     }
 
     /// Runs tshark over `capture` (two passes, so the connection verdicts exist) and hands each
@@ -188,9 +206,26 @@ impl Tshark {
         filter: Option<&str>,
         mut on_packet: impl FnMut(Packet),
     ) -> Result<RunReport> {
+        // Absolute, because a wrapper named by TCPWAVE_TSHARK may run tshark elsewhere.
+        let capture = env::current_dir()
+            .map(|dir| dir.join(capture))
+            .unwrap_or_else(|_| capture.to_owned());
         let mut command = self.command();
-        command.args(["-n", "-2", "-r"]).arg(capture).arg("-Y").arg(display_filter(filter));
-        command.args(["-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,"]);
+        command
+            .args(["-n", "-2", "-r"])
+            .arg(&capture)
+            .arg("-Y")
+            .arg(display_filter(filter));
+        command.args([
+            "-T",
+            "fields",
+            "-E",
+            "separator=/t",
+            "-E",
+            "occurrence=a",
+            "-E",
+            "aggregator=,",
+        ]);
         command.args(["-E", "header=n", "-E", "quote=n"]);
         for field in FIELDS {
             command.args(["-e", field]);
@@ -216,14 +251,18 @@ impl Tshark {
                 Err(LineError::Missing { .. }) => {}
                 Err(error) => {
                     report.unreadable_lines += 1;
-                    report.first_unreadable.get_or_insert_with(|| error.to_string());
+                    report
+                        .first_unreadable
+                        .get_or_insert_with(|| error.to_string());
                 }
             }
         }
         let status = child.wait().context("waiting for tshark")?;
         let stderr = stderr_reader.join().unwrap_or_default();
         if !status.success() {
-            report.failure = Some(tshark_message(&stderr).unwrap_or_else(|| format!("tshark failed ({status})")));
+            report.failure = Some(
+                tshark_message(&stderr).unwrap_or_else(|| format!("tshark failed ({status})")),
+            );
         }
         Ok(report)
     }
@@ -255,22 +294,38 @@ pub fn tshark_message(stderr: &str) -> Option<String> {
 }
 
 pub fn parse_version(banner: &str) -> Option<(u32, u32, u32)> {
-    let token = banner.split_whitespace().find(|word| word.chars().next().is_some_and(|c| c.is_ascii_digit()))?;
-    let mut numbers = token.split(|c: char| !c.is_ascii_digit()).filter(|part| !part.is_empty());
+    let token = banner
+        .split_whitespace()
+        .find(|word| word.chars().next().is_some_and(|c| c.is_ascii_digit()))?;
+    let mut numbers = token
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|part| !part.is_empty());
     let major = numbers.next()?.parse().ok()?;
     let minor = numbers.next()?.parse().ok()?;
     let patch = numbers.next().and_then(|n| n.parse().ok()).unwrap_or(0);
     Some((major, minor, patch))
 }
 
+/// "4.0, 4.2, 4.4 and 4.6"
+pub fn supported_versions() -> String {
+    let names: Vec<String> = SUPPORTED_VERSIONS
+        .iter()
+        .map(|(major, minor)| format!("{major}.{minor}"))
+        .collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
+}
+
 pub fn check_version((major, minor, patch): (u32, u32, u32)) -> Result<(), String> {
-    if (major, minor) == SUPPORTED_VERSION {
+    if SUPPORTED_VERSIONS.contains(&(major, minor)) {
         return Ok(());
     }
     Err(format!(
-        "tshark {major}.{minor}.{patch} cannot load the tcpwave plugin, which is built for Wireshark {}.{}.x: \
-         install tshark {}.{} or point TCPWAVE_TSHARK at one",
-        SUPPORTED_VERSION.0, SUPPORTED_VERSION.1, SUPPORTED_VERSION.0, SUPPORTED_VERSION.1
+        "tshark {major}.{minor}.{patch} cannot load the tcpwave plugin, which is built for Wireshark {}: \
+         install one of those or point TCPWAVE_TSHARK at one",
+        supported_versions()
     ))
 }
 
@@ -299,8 +354,13 @@ pub fn running_as_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
-            let uids = status.lines().find_map(|line| line.strip_prefix("Uid:"))?.to_owned();
-            uids.split_whitespace().nth(1).map(|effective| effective == "0")
+            let uids = status
+                .lines()
+                .find_map(|line| line.strip_prefix("Uid:"))?
+                .to_owned();
+            uids.split_whitespace()
+                .nth(1)
+                .map(|effective| effective == "0")
         })
         .unwrap_or(false)
 }
@@ -311,7 +371,10 @@ const EMPTY_PCAP: [u8; 24] = [
 ];
 
 fn tempfile_with(bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
-    let mut file = tempfile::Builder::new().prefix("tcpwave-").suffix(".pcap").tempfile()?;
+    let mut file = tempfile::Builder::new()
+        .prefix("tcpwave-")
+        .suffix(".pcap")
+        .tempfile()?;
     file.write_all(bytes)?;
     file.flush()?;
     Ok(file)
@@ -332,11 +395,15 @@ mod tests {
     }
 
     #[test]
-    fn only_the_supported_minor_version_is_accepted() {
+    fn only_supported_minor_versions_are_accepted() {
         assert!(check_version((4, 0, 17)).is_ok());
-        let refusal = check_version((4, 2, 5)).unwrap_err();
-        assert!(refusal.contains("tshark 4.2.5"), "{refusal}");
-        assert!(refusal.contains("built for Wireshark 4.0.x"), "{refusal}");
+        assert!(check_version((4, 4, 2)).is_ok());
+        let refusal = check_version((3, 6, 5)).unwrap_err();
+        assert!(refusal.contains("tshark 3.6.5"), "{refusal}");
+        assert!(
+            refusal.contains("built for Wireshark 4.0, 4.2, 4.4 and 4.6"),
+            "{refusal}"
+        );
     }
 
     #[test]
@@ -350,7 +417,10 @@ mod tests {
                 path: "/home/u/.local/lib/wireshark/plugins/4.0/epan/tcpwave.so".to_owned(),
             })
         );
-        assert_eq!(find_plugin("ethercat.so\t0.1.0\tdissector\t/x/ethercat.so\n"), None);
+        assert_eq!(
+            find_plugin("ethercat.so\t0.1.0\tdissector\t/x/ethercat.so\n"),
+            None
+        );
     }
 
     #[test]
@@ -358,7 +428,13 @@ mod tests {
         let listing = "Personal Plugins:    \t/root/.local/lib/wireshark/plugins/4.0\n\
                        Global Plugins:      \t/usr/lib/x86_64-linux-gnu/wireshark/plugins/4.0\n";
         let folders = parse_folders(listing);
-        assert_eq!(folders[0], ("Personal Plugins".to_owned(), "/root/.local/lib/wireshark/plugins/4.0".to_owned()));
+        assert_eq!(
+            folders[0],
+            (
+                "Personal Plugins".to_owned(),
+                "/root/.local/lib/wireshark/plugins/4.0".to_owned()
+            )
+        );
         assert_eq!(folders[1].0, "Global Plugins");
     }
 
@@ -376,6 +452,9 @@ mod tests {
     #[test]
     fn user_filters_narrow_the_tcp_filter() {
         assert_eq!(display_filter(None), "tcp && !icmp && !icmpv6");
-        assert_eq!(display_filter(Some("tcp.port == 80")), "(tcp && !icmp && !icmpv6) && (tcp.port == 80)");
+        assert_eq!(
+            display_filter(Some("tcp.port == 80")),
+            "(tcp && !icmp && !icmpv6) && (tcp.port == 80)"
+        );
     }
 }

@@ -49,7 +49,10 @@ struct ScaledCount {
 
 impl ScaledCount {
     const fn new() -> Self {
-        ScaledCount { count: 0, threshold: 1 }
+        ScaledCount {
+            count: 0,
+            threshold: 1,
+        }
     }
 
     /// Counts one event; true when it crosses the next power of ten.
@@ -202,14 +205,13 @@ impl Endpoint {
         }
         let last = full_seq(self.last_seq, self.seq_wraps) as i64;
         let ack = full_seq(self.ack_seq, self.ack_wraps) as i64;
-        let mut size = (last.max(ack) - self.start_seq).max(0) as u64;
-        if size != 0 {
-            size -= 1; // the SYN octet
+        // Less the SYN octet, and the FIN octet if one was sent.
+        let size = ((last.max(ack) - self.start_seq).max(0) as u64).saturating_sub(1);
+        if self.fin_count > 0 {
+            size.saturating_sub(1)
+        } else {
+            size
         }
-        if self.fin_count > 0 && size != 0 {
-            size -= 1; // the FIN octet
-        }
-        size
     }
 }
 
@@ -223,13 +225,23 @@ pub struct ZeekConnection {
 
 impl Default for ZeekConnection {
     fn default() -> Self {
-        ZeekConnection { orig: Endpoint::new(), resp: Endpoint::new(), history: String::new() }
+        ZeekConnection {
+            orig: Endpoint::new(),
+            resp: Endpoint::new(),
+            history: String::new(),
+        }
     }
 }
 
 impl ZeekConnection {
     pub fn history(&self) -> &str {
         &self.history
+    }
+
+    /// Both sides closed, or one reset: what Zeek takes as the end of the connection.
+    pub fn is_over(&self) -> bool {
+        let states = [self.orig.state, self.resp.state];
+        states == [EndpointState::Closed; 2] || states.contains(&EndpointState::Reset)
     }
 
     pub fn orig_bytes(&self) -> u64 {
@@ -305,7 +317,8 @@ impl ZeekConnection {
         let seq_one_past = segment.seq.wrapping_add(seg_len);
         init_endpoint(endpoint, flags, segment.seq, seq_one_past);
 
-        let (rel_seq, _) = endpoint.relative_seq(segment.seq, endpoint.last_seq, endpoint.seq_wraps);
+        let (rel_seq, _) =
+            endpoint.relative_seq(segment.seq, endpoint.last_seq, endpoint.seq_wraps);
         update_history(&mut self.history, is_orig, endpoint, flags, rel_seq, len);
 
         if segment.window == 0
@@ -366,7 +379,11 @@ fn history_is_syn_then_rst(history: &str) -> bool {
 }
 
 fn push_letter(history: &mut String, is_orig: bool, letter: char) {
-    history.push(if is_orig { letter } else { letter.to_ascii_lowercase() });
+    history.push(if is_orig {
+        letter
+    } else {
+        letter.to_ascii_lowercase()
+    });
 }
 
 /// Records `letter` the first time this side shows it; true if it had been seen before.
@@ -427,7 +444,9 @@ fn update_history(
     } else if control_bits == 1 {
         if flags.syn() {
             let letter = if flags.ack() { 'H' } else { 'S' };
-            if seen_before(history, is_orig, &mut seen.syn, letter) && rel_seq != endpoint.hist_last_syn {
+            if seen_before(history, is_orig, &mut seen.syn, letter)
+                && rel_seq != endpoint.hist_last_syn
+            {
                 push_letter(history, is_orig, letter);
             }
             endpoint.hist_last_syn = rel_seq;
@@ -435,13 +454,17 @@ fn update_history(
         if flags.fin() {
             // A FIN's sequence number is the one after its data.
             let fin_seq = rel_seq.wrapping_add(u64::from(len));
-            if seen_before(history, is_orig, &mut seen.fin, 'F') && fin_seq != endpoint.hist_last_fin {
+            if seen_before(history, is_orig, &mut seen.fin, 'F')
+                && fin_seq != endpoint.hist_last_fin
+            {
                 push_letter(history, is_orig, 'F');
             }
             endpoint.hist_last_fin = fin_seq;
         }
         if flags.rst() {
-            if seen_before(history, is_orig, &mut seen.rst, 'R') && rel_seq != endpoint.hist_last_rst {
+            if seen_before(history, is_orig, &mut seen.rst, 'R')
+                && rel_seq != endpoint.hist_last_rst
+            {
                 push_letter(history, is_orig, 'R');
             }
             endpoint.hist_last_rst = rel_seq;
@@ -488,7 +511,10 @@ fn update_state_machine(endpoint: &mut Endpoint, peer: &mut Endpoint, segment: &
                     // A SYN without ACK answering the originator's SYN/ACK is Zeek's
                     // "SYN/SYN-ACK reversal": it flips the roles there; the roles here stay
                     // the plugin's, so only the states follow.
-                    if !flags.ack() && peer.state == SynAckSent && segment.seq == endpoint.start_seq_u32() {
+                    if !flags.ack()
+                        && peer.state == SynAckSent
+                        && segment.seq == endpoint.start_seq_u32()
+                    {
                         peer.set_state(Established);
                     }
                     if peer.state == SynSent {
@@ -578,7 +604,11 @@ mod tests {
 
     #[test]
     fn s0_connection_attempt_seen_no_reply() {
-        let conn = run(&[(O, SYN, 100, 0, 0), (O, SYN, 100, 0, 0), (O, SYN, 100, 0, 0)]);
+        let conn = run(&[
+            (O, SYN, 100, 0, 0),
+            (O, SYN, 100, 0, 0),
+            (O, SYN, 100, 0, 0),
+        ]);
         assert_eq!(conn.conn_state(), "S0");
         // The retransmitted SYNs carry the same sequence number: one S.
         assert_eq!(conn.history(), "S");
@@ -613,7 +643,11 @@ mod tests {
 
     #[test]
     fn s1_established_not_terminated() {
-        let conn = run(&[(O, SYN, 1, 0, 0), (R, SYN | ACK, 9, 2, 0), (O, ACK, 2, 10, 0)]);
+        let conn = run(&[
+            (O, SYN, 1, 0, 0),
+            (R, SYN | ACK, 9, 2, 0),
+            (O, ACK, 2, 10, 0),
+        ]);
         assert_eq!(conn.conn_state(), "S1");
         assert_eq!(conn.history(), "ShA");
     }
@@ -678,7 +712,11 @@ mod tests {
     fn rstrh_responder_synack_then_rst_no_syn_seen() {
         // The first packet seen is the responder's SYN/ACK: here the side seen first is the
         // originator, so the capture is taken from the responder's SYN/ACK being the second.
-        let conn = run(&[(O, ACK, 2, 10, 0), (R, SYN | ACK, 9, 2, 0), (R, RST, 10, 0, 0)]);
+        let conn = run(&[
+            (O, ACK, 2, 10, 0),
+            (R, SYN | ACK, 9, 2, 0),
+            (R, RST, 10, 0, 0),
+        ]);
         assert_eq!(conn.orig.state, EndpointState::Partial);
         assert_eq!(conn.conn_state(), "RSTRH");
     }
@@ -692,7 +730,11 @@ mod tests {
 
     #[test]
     fn shr_responder_synack_then_fin_no_syn_seen() {
-        let conn = run(&[(O, ACK, 2, 10, 0), (R, SYN | ACK, 9, 2, 0), (R, FIN | ACK, 10, 2, 0)]);
+        let conn = run(&[
+            (O, ACK, 2, 10, 0),
+            (R, SYN | ACK, 9, 2, 0),
+            (R, FIN | ACK, 10, 2, 0),
+        ]);
         assert_eq!(conn.conn_state(), "SHR");
     }
 
@@ -737,26 +779,52 @@ mod tests {
     }
 
     #[test]
-    fn syn_with_a_new_sequence_number_is_recorded_again() {
+    fn rst_with_a_new_sequence_number_is_recorded_again() {
+        let conn = run(&[
+            (O, SYN, 1, 0, 0),
+            (O, RST, 2, 0, 0),
+            (O, RST, 2, 0, 0),
+            (O, RST, 50, 0, 0),
+        ]);
+        assert_eq!(conn.history(), "SRR");
+    }
+
+    #[test]
+    fn a_syn_with_a_new_isn_restarts_the_sequence_space() {
+        // Zeek re-initialises a side that sends a SYN with another ISN before relating the
+        // sequence number, so the new SYN sits at relative 0 like the first: no second S.
         let conn = run(&[(O, SYN, 1, 0, 0), (O, SYN, 7000, 0, 0)]);
-        assert_eq!(conn.history(), "SS");
+        assert_eq!(conn.history(), "S");
+        assert_eq!(conn.conn_state(), "S0");
     }
 
     #[test]
     fn retransmissions_are_recorded_logarithmically() {
-        let mut packets = vec![(O, SYN, 1, 0, 0), (R, SYN | ACK, 9, 2, 0), (O, ACK | PSH, 2, 10, 10)];
+        let mut packets = vec![
+            (O, SYN, 1, 0, 0),
+            (R, SYN | ACK, 9, 2, 0),
+            (O, ACK | PSH, 2, 10, 10),
+        ];
         // 100 retransmissions of the same segment: letters at the 1st, 10th and 100th.
         packets.extend(std::iter::repeat((O, ACK | PSH, 2, 10, 10)).take(100));
         let conn = run(&packets);
         assert_eq!(conn.history(), "ShDTTT");
-        let mut packets = vec![(O, SYN, 1, 0, 0), (R, SYN | ACK, 9, 2, 0), (O, ACK | PSH, 2, 10, 10)];
+        let mut packets = vec![
+            (O, SYN, 1, 0, 0),
+            (R, SYN | ACK, 9, 2, 0),
+            (O, ACK | PSH, 2, 10, 10),
+        ];
         packets.extend(std::iter::repeat((O, ACK | PSH, 2, 10, 10)).take(99));
         assert_eq!(run(&packets).history(), "ShDTT");
     }
 
     #[test]
     fn zero_windows_are_recorded_logarithmically() {
-        let mut conn = run(&[(O, SYN, 1, 0, 0), (R, SYN | ACK, 9, 2, 0), (O, ACK, 2, 10, 0)]);
+        let mut conn = run(&[
+            (O, SYN, 1, 0, 0),
+            (R, SYN | ACK, 9, 2, 0),
+            (O, ACK, 2, 10, 0),
+        ]);
         for _ in 0..10 {
             conn.observe(&Segment {
                 from_orig: false,
@@ -767,12 +835,17 @@ mod tests {
                 window: 0,
             });
         }
-        assert_eq!(conn.history(), "ShAwaw");
+        // The ACK letter comes before the window letter of the same packet.
+        assert_eq!(conn.history(), "ShAaww");
     }
 
     #[test]
     fn inconsistent_and_multi_flag_packets() {
-        let conn = run(&[(O, SYN | FIN, 1, 0, 0), (O, SYN | FIN, 1, 0, 0), (R, FIN | RST, 9, 0, 0)]);
+        let conn = run(&[
+            (O, SYN | FIN, 1, 0, 0),
+            (O, SYN | FIN, 1, 0, 0),
+            (R, FIN | RST, 9, 0, 0),
+        ]);
         assert_eq!(conn.history(), "Qi");
     }
 
@@ -815,7 +888,9 @@ mod tests {
         assert!(history_is_syn_then_rst("SR"));
         assert!(history_is_syn_then_rst("^SsR"));
         assert!(history_is_syn_then_rst("STR"));
-        assert!(!history_is_syn_then_rst("ShR"));
+        // The pattern is case-sensitive: only the originator's H A F G I Q rule it out.
+        assert!(history_is_syn_then_rst("ShR"));
+        assert!(!history_is_syn_then_rst("SHR"));
         assert!(!history_is_syn_then_rst("SAR"));
         assert!(!history_is_syn_then_rst("R"));
         assert!(!history_is_syn_then_rst("S"));

@@ -1,0 +1,161 @@
+//! Running the `tcpwave` binary against the real tshark with the plugin loaded.
+//!
+//! tshark run as root ignores personal plugin folders, so when the tests run as root tshark is
+//! wrapped in a script that runs it as `nobody` (setpriv), with a private HOME whose personal
+//! plugin folder holds the freshly built plugin. The CLI is pointed at the wrapper through
+//! TCPWAVE_TSHARK, as a user with an unusual setup would.
+
+#![allow(dead_code)] // each test file uses a part of this
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+pub const NOBODY: u32 = 65534;
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("postproc is in the workspace")
+        .to_owned()
+}
+
+pub fn captures_dir() -> PathBuf {
+    workspace_root().join("../shared/captures")
+}
+
+fn target_dir() -> PathBuf {
+    // The test binary is target/<profile>/deps/<name>.
+    let exe = std::env::current_exe().expect("test binary path");
+    exe.ancestors().nth(3).expect("target directory").to_owned()
+}
+
+/// The plugin library: built here (release) if it is not there yet.
+fn plugin_library() -> Result<PathBuf, String> {
+    let target = target_dir();
+    let built = target.join("release").join("libtcpwave.so");
+    if !built.is_file() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--release", "-p", "tcpwave-plugin"])
+            .current_dir(workspace_root())
+            .env("CARGO_TARGET_DIR", &target)
+            .status()
+            .map_err(|error| format!("cannot run cargo: {error}"))?;
+        if !status.success() {
+            return Err(format!(
+                "`cargo build --release -p tcpwave-plugin` failed ({status})"
+            ));
+        }
+    }
+    if built.is_file() {
+        Ok(built)
+    } else {
+        Err(format!(
+            "no plugin at {} after building it",
+            built.display()
+        ))
+    }
+}
+
+fn is_root() -> bool {
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("Uid:"))
+                .map(str::to_owned)
+        })
+        .and_then(|uids| uids.split_whitespace().nth(1).map(|uid| uid == "0"))
+        .unwrap_or(false)
+}
+
+fn make_readable_by_all(path: &Path, mode: u32) {
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// A tshark wrapper that loads the plugin from a private HOME; None when tshark is missing.
+fn build_wrapper() -> Result<PathBuf, String> {
+    let plugin = plugin_library()?;
+    let tshark = which("tshark").ok_or("tshark is not installed")?;
+    let base = std::env::temp_dir().join(format!("tcpwave-cli-tests-{}", std::process::id()));
+    let home = base.join("home");
+    let epan = home.join(".local/lib/wireshark/plugins/4.0/epan");
+    fs::create_dir_all(&epan).map_err(|error| error.to_string())?;
+    fs::copy(&plugin, epan.join("tcpwave.so")).map_err(|error| error.to_string())?;
+    for dir in [&base, &home]
+        .into_iter()
+        .cloned()
+        .chain(epan.ancestors().take(6).map(Path::to_owned))
+    {
+        make_readable_by_all(&dir, 0o755);
+    }
+    make_readable_by_all(&epan.join("tcpwave.so"), 0o755);
+    let drop_privileges = if is_root() {
+        format!("setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups ")
+    } else {
+        String::new()
+    };
+    let script = format!(
+        "#!/bin/sh\ncd /\nexec {drop_privileges}env HOME={home} XDG_CONFIG_HOME={home}/.config {tshark} \"$@\"\n",
+        home = home.display(),
+        tshark = tshark.display()
+    );
+    let wrapper = base.join("tshark");
+    fs::write(&wrapper, script).map_err(|error| error.to_string())?;
+    make_readable_by_all(&wrapper, 0o755);
+    Ok(wrapper)
+}
+
+pub fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The tshark wrapper to hand to the CLI; None (with the reason printed) only while the
+/// workspace has no plugin package yet. Once it has one, failing to build it fails the test.
+pub fn plugin_tshark(test: &str) -> Option<&'static Path> {
+    static WRAPPER: OnceLock<Option<PathBuf>> = OnceLock::new();
+    let wrapper = WRAPPER.get_or_init(|| {
+        if !workspace_root().join("plugin/Cargo.toml").is_file() {
+            return None;
+        }
+        Some(
+            build_wrapper()
+                .unwrap_or_else(|reason| panic!("cannot run tshark with the plugin: {reason}")),
+        )
+    });
+    if wrapper.is_none() {
+        eprintln!("skipping {test}: the workspace has no plugin package (plugin/Cargo.toml) yet");
+    }
+    wrapper.as_deref()
+}
+
+pub fn tcpwave(tshark: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tcpwave"))
+        .args(args)
+        .env("TCPWAVE_TSHARK", tshark)
+        .output()
+        .expect("run tcpwave")
+}
+
+/// CSV output as maps from column name to value.
+pub fn csv_rows(output: &[u8]) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(output);
+    let headers = reader.headers().expect("csv header").clone();
+    reader
+        .records()
+        .map(|record| {
+            let record = record.expect("csv record");
+            headers
+                .iter()
+                .map(str::to_owned)
+                .zip(record.iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}

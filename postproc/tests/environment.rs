@@ -1,0 +1,151 @@
+//! Environment and usage errors: no tshark, the wrong version, no plugin. These run against a
+//! fake tshark (a shell script), so they need neither Wireshark nor the plugin.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fake_tshark(dir: &Path, version: &str) -> PathBuf {
+    let script = format!(
+        "#!/bin/sh\ncase \"$1\" in\n\
+         --version) echo 'TShark (Wireshark) {version} (Git v{version})' ;;\n\
+         -G) case \"$2\" in\n\
+             plugins) printf 'ethercat.so\\t0.1.0\\tdissector\\t/usr/lib/wireshark/plugins/4.0/epan/ethercat.so\\n' ;;\n\
+             folders) printf 'Personal Plugins:\\t{dir}/personal/4.0\\nGlobal Plugins:\\t{dir}/global/4.0\\n' ;;\n\
+             esac ;;\n\
+         esac\n",
+        dir = dir.display()
+    );
+    let path = dir.join("tshark");
+    fs::write(&path, script).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+fn tcpwave(tshark: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tcpwave"))
+        .args(args)
+        .env("TCPWAVE_TSHARK", tshark)
+        .output()
+        .unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_missing_tshark_is_an_environment_error() {
+    let output = tcpwave(Path::new("/nonexistent/tshark"), &["report", "x.pcap"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("TCPWAVE_TSHARK names `/nonexistent/tshark`"),
+        "{message}"
+    );
+    assert_eq!(message.lines().count(), 1, "one clear line: {message}");
+}
+
+#[test]
+fn the_wrong_tshark_version_names_the_one_needed() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = tcpwave(&fake_tshark(dir.path(), "3.6.2"), &["report", "x.pcap"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("tshark 3.6.2 cannot load the tcpwave plugin"),
+        "{message}"
+    );
+    assert!(
+        message.contains("built for Wireshark 4.0, 4.2, 4.4 and 4.6"),
+        "{message}"
+    );
+    assert!(!message.contains("panicked"), "{message}");
+}
+
+#[test]
+fn a_missing_plugin_names_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let tshark = fake_tshark(dir.path(), "4.0.17");
+    for command in [
+        &["report", "x.pcap"][..],
+        &["summary", "x.pcap"],
+        &["ladder", "x.pcap", "--stream", "0"],
+    ] {
+        let output = tcpwave(&tshark, command);
+        assert_eq!(output.status.code(), Some(2), "{command:?}");
+        let message = stderr(&output);
+        assert!(message.contains("run `tcpwave install`"), "{message}");
+        assert_eq!(message.lines().count(), 1, "one clear line: {message}");
+    }
+}
+
+#[test]
+fn doctor_says_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = tcpwave(&fake_tshark(dir.path(), "4.0.17"), &["doctor"]);
+    assert_eq!(output.status.code(), Some(2));
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(report.contains("from TCPWAVE_TSHARK"), "{report}");
+    assert!(
+        report.contains("supported (needs the plugin built for 4.0)"),
+        "{report}"
+    );
+    assert!(report.contains("personal plugins"), "{report}");
+    assert!(report.contains("tcpwave          not loaded"), "{report}");
+    assert!(report.contains("tcpwave install"), "{report}");
+}
+
+#[test]
+fn install_without_a_built_plugin_says_how_to_build_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let tshark = fake_tshark(dir.path(), "4.0.17");
+    let output = tcpwave(
+        &tshark,
+        &["install", "--plugin", "/nonexistent/libtcpwave.so"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--plugin /nonexistent/libtcpwave.so: no such file"));
+}
+
+#[test]
+fn install_copies_into_the_personal_folder_and_checks_it_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let tshark = fake_tshark(dir.path(), "4.0.17");
+    let plugin = dir.path().join("libtcpwave.so");
+    fs::write(&plugin, b"not really a library").unwrap();
+    let output = tcpwave(&tshark, &["install", "--plugin", plugin.to_str().unwrap()]);
+    let installed = dir.path().join("personal/4.0/epan/tcpwave.so");
+    assert_eq!(fs::read(&installed).unwrap(), b"not really a library");
+    // The fake tshark never lists it: install must say so rather than claim success.
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("does not load"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn usage_errors_exit_with_2_and_help_teaches_by_example() {
+    let output = Command::new(env!("CARGO_BIN_EXE_tcpwave"))
+        .args(["report"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let help = Command::new(env!("CARGO_BIN_EXE_tcpwave"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("Examples:") && help.contains("tcpwave report captures/"),
+        "{help}"
+    );
+    let help = Command::new(env!("CARGO_BIN_EXE_tcpwave"))
+        .args(["report", "--help"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("conn_state, history"));
+}
