@@ -1,1 +1,434 @@
-//! Integration-test harness (being written).
+//! Harness for the integration tests: builds the plugin once per test process, gives tshark a
+//! private plugin folder holding it, runs tshark and parses its `-T fields` output.
+//!
+//! tshark run as root ignores `WIRESHARK_PLUGIN_DIR` and the personal plugin folder, so as root it
+//! runs as nobody (uid/gid 65534) through `setpriv`, in a temporary folder that nobody can read.
+
+pub mod pcap;
+
+use std::ffi::OsStr;
+use std::fs::{self, File};
+use std::io::{Read, Seek};
+use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+/// Far longer than any capture here takes to dissect: a run that exceeds it counts as a hang.
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The repository: the parent of this crate's folder.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent folder")
+        .to_path_buf()
+}
+
+/// Every file of `../shared/captures/<kind>/`, sorted by name.
+pub fn captures(kind: &str) -> Vec<PathBuf> {
+    let dir = repo_root().join("../shared/captures").join(kind);
+    assert!(
+        dir.is_dir(),
+        "capture folder {} is missing: the tests need the shared captures beside the repository \
+         (<repo>/../shared/captures/{kind})",
+        dir.display()
+    );
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|entry| entry.expect("readable folder entry").path())
+        .filter(|path| path.is_file())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no capture files in {}", dir.display());
+    files
+}
+
+/// A capture's file name, for messages.
+pub fn name(capture: &Path) -> String {
+    capture
+        .file_name()
+        .expect("a capture is a file")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The plugin, built (release) on first use by this test process.
+pub fn plugin() -> &'static Path {
+    static PLUGIN: OnceLock<PathBuf> = OnceLock::new();
+    PLUGIN.get_or_init(build_plugin)
+}
+
+fn build_plugin() -> PathBuf {
+    let repo = repo_root();
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo.join("target"), PathBuf::from);
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(&cargo)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "tcpwave-plugin",
+            "--manifest-path",
+        ])
+        .arg(repo.join("Cargo.toml"))
+        // Explicit, so that the library's path below is the one cargo writes.
+        .arg("--target-dir")
+        .arg(&target)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cargo:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "building the plugin (cargo build --release -p tcpwave-plugin) failed ({}):\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let library = target.join("release/libtcpwave.so");
+    assert!(
+        library.is_file(),
+        "cargo built tcpwave-plugin but {} does not exist",
+        library.display()
+    );
+    library
+}
+
+fn running_as_root() -> bool {
+    // /proc/self belongs to the process's effective uid.
+    fs::metadata("/proc/self").expect("/proc is mounted").uid() == 0
+}
+
+/// The system's global plugin folder (`.../plugins/4.0`), as tshark reports it.
+fn system_plugin_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let output = Command::new("tshark")
+            .args(["-G", "folders"])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run tshark (is it installed?): {e}"));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let line = stdout
+            .lines()
+            .find_map(|line| line.strip_prefix("Global Plugins:"));
+        let dir = line.unwrap_or_else(|| {
+            panic!("`tshark -G folders` names no global plugin folder:\n{stdout}")
+        });
+        PathBuf::from(dir.trim())
+    })
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+        .unwrap_or_else(|e| panic!("cannot chmod {}: {e}", path.display()));
+}
+
+fn make_dir(path: &Path, mode: u32) {
+    fs::create_dir_all(path).unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+    set_mode(path, mode);
+}
+
+/// tshark with a private home and plugin folder, in a temporary folder removed on drop.
+pub struct Tshark {
+    dir: TempDir,
+    home: PathBuf,
+    plugins: PathBuf,
+    captures: PathBuf,
+}
+
+impl Tshark {
+    /// tshark with the tcpwave plugin; panics unless tshark reports the plugin loaded.
+    pub fn with_plugin() -> Tshark {
+        let tshark = Tshark::new(Some(plugin()));
+        tshark.assert_plugin_loaded();
+        tshark
+    }
+
+    /// The same setup without tcpwave, to compare against.
+    pub fn without_plugin() -> Tshark {
+        Tshark::new(None)
+    }
+
+    fn new(plugin: Option<&Path>) -> Tshark {
+        let dir = tempfile::Builder::new()
+            .prefix("twtest.")
+            .tempdir()
+            .expect("a temporary folder");
+        // nobody's tshark must reach everything in here.
+        set_mode(dir.path(), 0o755);
+        let home = dir.path().join("home");
+        // tshark may create its configuration folder in its home.
+        make_dir(&home, 0o777);
+        let captures = dir.path().join("captures");
+        make_dir(&captures, 0o755);
+        let plugins = dir.path().join("plugins");
+
+        // WIRESHARK_PLUGIN_DIR replaces the system's plugin folder: link the system's plugins in, so
+        // that runs with and without tcpwave differ by tcpwave alone.
+        let system = system_plugin_dir();
+        let versioned = plugins.join(
+            system
+                .file_name()
+                .expect("the plugin folder ends in its version"),
+        );
+        make_dir(&versioned, 0o755);
+        set_mode(&plugins, 0o755);
+        let entries = |dir: &Path| -> Vec<PathBuf> {
+            let listing =
+                fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+            listing
+                .map(|entry| entry.expect("readable folder entry").path())
+                .collect()
+        };
+        for kind in entries(system).into_iter().filter(|path| path.is_dir()) {
+            let mirror = versioned.join(kind.file_name().expect("a folder has a name"));
+            make_dir(&mirror, 0o755);
+            // An installed tcpwave.so must not stand in for the one under test.
+            for library in entries(&kind)
+                .into_iter()
+                .filter(|path| !path.ends_with("tcpwave.so"))
+            {
+                let link = mirror.join(library.file_name().expect("a file has a name"));
+                symlink(&library, link)
+                    .unwrap_or_else(|e| panic!("cannot link {}: {e}", library.display()));
+            }
+        }
+        if let Some(library) = plugin {
+            let epan = versioned.join("epan");
+            make_dir(&epan, 0o755);
+            let installed = epan.join("tcpwave.so");
+            fs::copy(library, &installed)
+                .unwrap_or_else(|e| panic!("cannot copy {}: {e}", library.display()));
+            set_mode(&installed, 0o644);
+        }
+        Tshark {
+            dir,
+            home,
+            plugins,
+            captures,
+        }
+    }
+
+    fn assert_plugin_loaded(&self) {
+        let listing = self.plugin_listing();
+        assert!(
+            lists_tcpwave(&listing),
+            "tshark did not load tcpwave.so from WIRESHARK_PLUGIN_DIR={} (running as {}); `tshark -G plugins` \
+             printed:\n{listing}",
+            self.plugins.display(),
+            if running_as_root() { "nobody via setpriv" } else { "the current user" },
+        );
+    }
+
+    /// Whether `tshark -G plugins` lists tcpwave.so.
+    pub fn loads_tcpwave(&self) -> bool {
+        lists_tcpwave(&self.plugin_listing())
+    }
+
+    fn plugin_listing(&self) -> String {
+        self.run(["-G", "plugins"]).expect_clean().to_string()
+    }
+
+    /// A copy of `capture` that the unprivileged tshark can read.
+    pub fn readable_copy(&self, capture: &Path) -> PathBuf {
+        let copy = self
+            .captures
+            .join(capture.file_name().expect("a capture is a file"));
+        fs::copy(capture, &copy)
+            .unwrap_or_else(|e| panic!("cannot copy {}: {e}", capture.display()));
+        set_mode(&copy, 0o644);
+        copy
+    }
+
+    /// Runs tshark with `args`; a run longer than the timeout is killed.
+    pub fn run<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.run_with(&[], &[], args)
+    }
+
+    /// [`Tshark::run`] with extra environment variables, and under `wrapper` (a command that runs
+    /// the command line following it, such as `/usr/bin/time -f %M -o FILE`) unless it is empty.
+    pub fn run_with<I, S>(&self, env: &[(&str, &str)], wrapper: &[&str], args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let args: Vec<String> = args
+            .into_iter()
+            .map(|arg| arg.as_ref().to_string_lossy().into_owned())
+            .collect();
+        let mut program = wrapper.to_vec();
+        if running_as_root() {
+            program.extend(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]);
+        }
+        program.push("tshark");
+        let mut command = Command::new(program[0]);
+        command.args(&program[1..]);
+        // Output goes to files, not pipes, so the child never blocks on a full pipe while we wait.
+        let mut stdout = tempfile::tempfile().expect("a temporary file");
+        let mut stderr = tempfile::tempfile().expect("a temporary file");
+        command
+            .args(&args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("WIRESHARK_PLUGIN_DIR", &self.plugins)
+            .envs(env.iter().copied())
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(stdout.try_clone().expect("a file handle"))
+            .stderr(stderr.try_clone().expect("a file handle"));
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run tshark {args:?}: {e}"));
+        let deadline = Instant::now() + TIMEOUT;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("waiting for tshark") {
+                break Some(status);
+            }
+            if Instant::now() > deadline {
+                child.kill().expect("killing a hung tshark");
+                child.wait().expect("reaping a killed tshark");
+                break None;
+            }
+            thread::sleep(Duration::from_millis(5));
+        };
+        Run {
+            args,
+            status,
+            stdout: read_all(&mut stdout),
+            stderr: read_all(&mut stderr),
+        }
+    }
+
+    /// `tshark -r <capture> <options> -T fields ...`: one row per frame, one column per field.
+    /// Panics unless tshark ran cleanly.
+    pub fn fields(&self, capture: &Path, options: &[&str], fields: &[&str]) -> Vec<Vec<String>> {
+        let mut args = vec!["-r".to_string(), capture.to_string_lossy().into_owned()];
+        args.extend(options.iter().map(|option| option.to_string()));
+        args.extend(fields_args(fields));
+        let run = self.run(&args);
+        parse_fields(run.expect_clean(), fields.len())
+    }
+}
+
+/// "name<TAB>version<TAB>type<TAB>path" lines, names padded with spaces.
+fn lists_tcpwave(listing: &str) -> bool {
+    listing
+        .lines()
+        .any(|line| line.split('\t').next().map(str::trim) == Some("tcpwave.so"))
+}
+
+fn read_all(file: &mut File) -> String {
+    let mut bytes = Vec::new();
+    file.rewind().expect("rewinding an output file");
+    file.read_to_end(&mut bytes)
+        .expect("reading an output file");
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// The `-T fields` options for `fields`: tab-separated, no header, every occurrence comma-joined.
+pub fn fields_args(fields: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "-T",
+        "fields",
+        "-E",
+        "header=n",
+        "-E",
+        "separator=/t",
+        "-E",
+        "occurrence=a",
+        "-E",
+        "aggregator=,",
+    ]
+    .map(String::from)
+    .to_vec();
+    for field in fields {
+        args.push("-e".into());
+        args.push(field.to_string());
+    }
+    args
+}
+
+/// Splits `-T fields` output into rows of exactly `width` columns.
+pub fn parse_fields(stdout: &str, width: usize) -> Vec<Vec<String>> {
+    stdout
+        .lines()
+        .map(|line| {
+            let row: Vec<String> = line.split('\t').map(String::from).collect();
+            assert_eq!(
+                row.len(),
+                width,
+                "expected {width} tab-separated columns in tshark's line {line:?}"
+            );
+            row
+        })
+        .collect()
+}
+
+/// One finished (or killed) tshark run.
+pub struct Run {
+    pub args: Vec<String>,
+    /// `None`: killed after the timeout.
+    pub status: Option<ExitStatus>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The exit status as text, for messages and comparisons.
+    pub fn outcome(&self) -> String {
+        match self.status {
+            Some(status) => status.to_string(),
+            None => format!("hung: killed after {} s", TIMEOUT.as_secs()),
+        }
+    }
+
+    /// stdout; panics unless tshark exited 0 and printed nothing on stderr.
+    pub fn expect_clean(&self) -> &str {
+        let clean = self.status.is_some_and(|status| status.success()) && self.stderr.is_empty();
+        assert!(
+            clean,
+            "tshark {:?}: {}, stderr:\n{}",
+            self.args,
+            self.outcome(),
+            self.stderr
+        );
+        &self.stdout
+    }
+}
+
+/// A `frame.time_epoch` or relative-time value ("1700000000.123456000", "0.000038000") in
+/// nanoseconds, exactly.
+pub fn nanoseconds(text: &str) -> i128 {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    assert!(
+        fraction.len() <= 9,
+        "more than nanosecond precision in time {text:?}"
+    );
+    let parse = |part: &str| {
+        part.parse::<i128>()
+            .unwrap_or_else(|e| panic!("not a time: {text:?} ({e})"))
+    };
+    let value = parse(whole) * 1_000_000_000
+        + if fraction.is_empty() {
+            0
+        } else {
+            parse(fraction) * 10_i128.pow(9 - fraction.len() as u32)
+        };
+    if negative {
+        -value
+    } else {
+        value
+    }
+}

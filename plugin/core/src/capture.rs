@@ -144,9 +144,9 @@ impl<'a> View<'a> {
             let repeat = self.label.repeats().contains(step);
             let answer = self.answers.iter().flatten().find(|a| a.step == step).copied();
             let completes_handshake =
-                step == Step::Handshake(3) && self.connection.handshake_done_frame() == Some(self.frame);
+                step == Step::Handshake(3) && self.connection.completed_handshake(self.frame, self.layer);
             let completes_teardown = matches!(step, Step::Teardown(2) | Step::Teardown(4))
-                && self.connection.teardown_done_frame() == Some(self.frame);
+                && self.connection.completed_teardown(self.frame, self.layer);
             StepView {
                 step,
                 repeat,

@@ -299,6 +299,19 @@ fn frame_number(frame: u32) -> NonZeroU32 {
     NonZeroU32::new(frame).unwrap_or(NonZeroU32::MIN)
 }
 
+/// One TCP layer of one frame: a frame can hold several packets of one connection (tunnels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PacketId {
+    frame: NonZeroU32,
+    layer: u8,
+}
+
+impl PacketId {
+    fn new(frame: u32, layer: u8) -> PacketId {
+        PacketId { frame: frame_number(frame), layer }
+    }
+}
+
 impl Sent {
     fn new(segment: &Segment, seq: u32, len: u32) -> Sent {
         Sent { first_frame: frame_number(segment.frame), latest_frame: segment.frame, seq, len }
@@ -400,11 +413,11 @@ pub struct Connection {
     sides: [SideFacts; 2],
     reset: Option<Reset>,
     /// The first step 3.
-    handshake_done: Option<NonZeroU32>,
+    handshake_done: Option<PacketId>,
     /// A SYN came before the first step 3, so the handshake can be timed from it.
     handshake_timed: bool,
     /// The packet whose acknowledgment completed the teardown.
-    teardown_done: Option<NonZeroU32>,
+    teardown_done: Option<PacketId>,
     times: Times,
     active_closer: Option<Side>,
     simultaneous_close: bool,
@@ -475,14 +488,14 @@ impl Connection {
         self.active_closer
     }
 
-    /// The first step 3: the frame that completed the handshake.
-    pub fn handshake_done_frame(&self) -> Option<u32> {
-        self.handshake_done.map(NonZeroU32::get)
+    /// Whether TCP layer `layer` of `frame` is the first step 3, which completed the handshake.
+    pub fn completed_handshake(&self, frame: u32, layer: u8) -> bool {
+        self.handshake_done == Some(PacketId::new(frame, layer))
     }
 
-    /// The frame whose acknowledgment completed the teardown.
-    pub fn teardown_done_frame(&self) -> Option<u32> {
-        self.teardown_done.map(NonZeroU32::get)
+    /// Whether TCP layer `layer` of `frame` is the acknowledgment that completed the teardown.
+    pub fn completed_teardown(&self, frame: u32, layer: u8) -> bool {
+        self.teardown_done == Some(PacketId::new(frame, layer))
     }
 
     /// Whether a RST refused the connection (rather than aborting it).
@@ -530,7 +543,7 @@ impl Connection {
         }
 
         if self.teardown_done.is_none() && self.sides.iter().all(|s| s.fin.is_some() && s.fin_acked) {
-            self.teardown_done = Some(frame_number(segment.frame));
+            self.teardown_done = Some(PacketId::new(segment.frame, layer));
             self.times.teardown_done_ns = segment.time_ns;
         }
 
@@ -630,7 +643,7 @@ impl Connection {
         this.latest_syn_answer = Some(frame_number(segment.frame));
         found.step(Step::Handshake(3), repeat);
         if self.handshake_done.is_none() {
-            self.handshake_done = Some(frame_number(segment.frame));
+            self.handshake_done = Some(PacketId::new(segment.frame, layer));
             self.times.handshake_done_ns = segment.time_ns;
             // Decided now: a SYN seen later (a capture may start at the SYN/ACK) must not time it.
             self.handshake_timed = self.sides.iter().any(|side| side.syn.is_some());
@@ -731,6 +744,10 @@ impl Connection {
         } else if flags.has(Flags::SYN) {
             // A SYN without ACK: this side has seen neither the peer's SYN nor an ACK of its own.
             this.syn_received = false;
+            this.syn_acked = false;
+        }
+        if flags.has(Flags::SYN) && flags.has(Flags::ACK) {
+            // Sending a SYN/ACK (again) shows this side still waits for the ACK of its SYN.
             this.syn_acked = false;
         }
         if flags.has(Flags::FIN) && this.fin.is_some_and(|fin| fin.first_frame == frame_number(segment.frame)) {

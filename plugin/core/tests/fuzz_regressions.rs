@@ -1,4 +1,5 @@
-//! Bugs the fuzzer (plugin/core/fuzz) found, each reduced to a short packet sequence.
+//! Bugs the invariant checks of tests/invariants/ found (run by the fuzzer in plugin/core/fuzz and
+//! by random_sequences.rs), each reduced to a short packet sequence.
 
 use tcpwave_core::{Capture, Flags, Segment};
 
@@ -7,17 +8,36 @@ const SERVER: u64 = 2;
 const S: u16 = Flags::SYN;
 const A: u16 = Flags::ACK;
 
-/// (sender, flags, raw seq, raw ack, payload length, capture time in ns), one frame each.
+/// (sender, flags, raw seq, raw ack, payload length, capture time in ns) of one TCP layer.
 type Packet = (u64, u16, u32, u32, u32, i64);
 
-fn capture(packets: &[Packet]) -> Capture {
+/// A capture of one connection whose frames hold these TCP layers.
+fn capture_of_frames(frames: &[&[Packet]]) -> Capture {
     let mut capture = Capture::new();
-    for (index, &(sender, flags, seq, ack, payload_len, time_ns)) in packets.iter().enumerate() {
+    for (index, layers) in frames.iter().enumerate() {
         let frame = index as u32 + 1;
-        let segment = Segment { frame, time_ns, stream: 0, sender, flags: Flags(flags), seq, ack, payload_len };
-        capture.observe_frame(frame, &[segment]);
+        let segments: Vec<Segment> = layers
+            .iter()
+            .map(|&(sender, flags, seq, ack, payload_len, time_ns)| Segment {
+                frame,
+                time_ns,
+                stream: 0,
+                sender,
+                flags: Flags(flags),
+                seq,
+                ack,
+                payload_len,
+            })
+            .collect();
+        capture.observe_frame(frame, &segments);
     }
     capture
+}
+
+/// A capture of one connection, one TCP layer per frame.
+fn capture(packets: &[Packet]) -> Capture {
+    let frames: Vec<&[Packet]> = packets.iter().map(std::slice::from_ref).collect();
+    capture_of_frames(&frames)
 }
 
 #[test]
@@ -75,4 +95,22 @@ fn durations_between_extreme_timestamps_saturate_instead_of_overflowing() {
     assert_eq!((times.rtt_ns, times.syn_to_synack_ns, times.synack_to_ack_ns), (i64::MAX, i64::MAX, 0));
     let last = c.views(6, false).next().unwrap().steps().next().unwrap();
     assert_eq!(last.teardown_duration_ns, Some(i64::MIN));
+}
+
+#[test]
+fn only_the_layer_that_completes_the_teardown_carries_its_duration() {
+    // Frame 6 holds three TCP layers of the connection: the ACK completing the teardown, the
+    // client's FIN again, and the server's repeated ACK of it, which completes nothing.
+    const F: u16 = Flags::FIN;
+    let c = capture_of_frames(&[
+        &[(CLIENT, S, 100, 0, 0, 1_000)],
+        &[(SERVER, S | A, 500, 101, 0, 2_000)],
+        &[(CLIENT, A, 101, 501, 0, 3_000)],
+        &[(CLIENT, F | A, 101, 501, 0, 4_000)],
+        &[(SERVER, F | A, 501, 102, 0, 5_000)],
+        &[(CLIENT, A, 102, 502, 0, 6_000), (CLIENT, F | A, 101, 502, 0, 6_000), (SERVER, A, 502, 102, 0, 6_000)],
+    ]);
+    let durations: Vec<Vec<Option<i64>>> =
+        c.views(6, false).map(|view| view.steps().map(|step| step.teardown_duration_ns).collect()).collect();
+    assert_eq!(durations, [vec![Some(2_000)], vec![None], vec![None]]);
 }

@@ -6,7 +6,8 @@ mod invariants;
 
 use std::panic::{self, AssertUnwindSafe};
 
-use invariants::{check, decode, SplitMix64};
+use invariants::decode::SplitMix64;
+use invariants::{check, decode};
 
 const SEED: u64 = 0x7C9_3A7E;
 const SEQUENCES: usize = 4_000;

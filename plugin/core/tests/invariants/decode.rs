@@ -24,8 +24,28 @@ const F: u16 = Flags::FIN;
 const R: u16 = Flags::RST;
 const P: u16 = Flags::PSH;
 /// Flag combinations, the common ones more than once so that connections get somewhere.
-const FLAGS: [u16; 20] =
-    [S, S | A, A, A, A, A | P, A | P, F | A, F | A, F, R, R | A, S | F, S | R, S | F | A, S | R | A, F | R, F | R | A, 0, P];
+const FLAGS: [u16; 20] = [
+    S,
+    S | A,
+    A,
+    A,
+    A,
+    A | P,
+    A | P,
+    F | A,
+    F | A,
+    F,
+    R,
+    R | A,
+    S | F,
+    S | R,
+    S | F | A,
+    S | R | A,
+    F | R,
+    F | R | A,
+    0,
+    P,
+];
 
 /// Sequence numbers where modulo-2^32 arithmetic and signed comparisons turn over.
 const WRAP_POINTS: [u32; 6] = [u32::MAX, u32::MAX - 1, u32::MAX - 2, 0x7FFF_FFFF, 0x8000_0000, 0];

@@ -5,7 +5,7 @@
 //! that every `cargo test` exercises them.
 
 mod check;
-mod decode;
+pub mod decode;
 
 pub use check::check;
-pub use decode::{decode, Frame, SplitMix64};
+pub use decode::decode;

@@ -1,0 +1,264 @@
+//! The labels do not depend on how tshark runs: one pass or two, with or without a display filter.
+//! Two-pass runs add the connection verdicts; the handshake times agree with the frame times.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use tcpwave_tests::{captures, name, nanoseconds, Tshark};
+
+/// Every per-packet tcpwave field, after the frame number.
+const LABELS: &[&str] = &[
+    "frame.number",
+    "tcpwave.step",
+    "tcpwave.handshake.step",
+    "tcpwave.teardown.step",
+    "tcpwave.repeat",
+    "tcpwave.phase",
+    "tcpwave.state.client",
+    "tcpwave.state.server",
+    "tcpwave.acks_frame",
+    "tcpwave.expected_ack",
+    "tcpwave.ack_ok",
+    "tcpwave.handshake.rtt",
+    "tcpwave.handshake.syn_to_synack",
+    "tcpwave.handshake.synack_to_ack",
+    "tcpwave.teardown.duration",
+];
+
+/// Every kernel capture's connection verdicts (all its connections have the same), from the README.
+const VERDICTS: &[(&str, &str, &str)] = &[
+    ("abort_with_rst.pcap", "complete", "reset"),
+    ("client_closes_first.pcap", "complete", "three-way"),
+    ("fast_open.pcap", "complete", "three-way"),
+    ("half_close_then_data.pcap", "complete", "four-way"),
+    ("ipv6_client_closes_first.pcap", "complete", "three-way"),
+    ("port_reuse.pcap", "complete", "three-way"),
+    ("refused.pcap", "refused", "reset"),
+    ("server_closes_first.pcap", "complete", "four-way"),
+    ("simultaneous_close.pcap", "complete", "simultaneous"),
+    ("simultaneous_open.pcap", "simultaneous", "reset"),
+    ("syn_retransmitted.pcap", "complete", "three-way"),
+    ("syn_unanswered.pcap", "unanswered", "none"),
+    ("synack_lost.pcap", "complete", "three-way"),
+];
+
+/// Appends to `report` how `run`'s rows differ from `reference`'s, frame by frame.
+fn compare_runs(
+    capture: &str,
+    reference_name: &str,
+    reference: &[Vec<String>],
+    run_name: &str,
+    run: &[Vec<String>],
+    report: &mut String,
+) {
+    let by_frame = |rows: &[Vec<String>]| -> BTreeMap<u64, Vec<String>> {
+        rows.iter()
+            .map(|row| (row[0].parse().expect("a frame number"), row.clone()))
+            .collect()
+    };
+    let (reference, run) = (by_frame(reference), by_frame(run));
+    for frame in reference.keys().filter(|frame| !run.contains_key(frame)) {
+        writeln!(
+            report,
+            "{capture} frame {frame}: in the {reference_name} run, missing from the {run_name} run"
+        )
+        .unwrap();
+    }
+    for frame in run.keys().filter(|frame| !reference.contains_key(frame)) {
+        writeln!(
+            report,
+            "{capture} frame {frame}: in the {run_name} run, not in the {reference_name} run"
+        )
+        .unwrap();
+    }
+    for (frame, want) in &reference {
+        let Some(got) = run.get(frame) else { continue };
+        for (field, (a, b)) in LABELS.iter().zip(want.iter().zip(got)) {
+            if a != b {
+                writeln!(
+                    report,
+                    "{capture} frame {frame} {field}: {reference_name} {a:?}, {run_name} {b:?}"
+                )
+                .unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn two_passes_label_like_one() {
+    let tshark = Tshark::with_plugin();
+    let mut report = String::new();
+    for capture in captures("kernel") {
+        let copy = tshark.readable_copy(&capture);
+        let one_pass = tshark.fields(&copy, &[], LABELS);
+        let two_pass = tshark.fields(&copy, &["-2"], LABELS);
+        compare_runs(
+            &name(&capture),
+            "one-pass",
+            &one_pass,
+            "two-pass",
+            &two_pass,
+            &mut report,
+        );
+    }
+    assert!(
+        report.is_empty(),
+        "a two-pass run labels differently from a one-pass run:\n{report}"
+    );
+}
+
+#[test]
+fn display_filter_shows_the_step_rows_unchanged() {
+    let tshark = Tshark::with_plugin();
+    let mut report = String::new();
+    for capture in captures("kernel") {
+        let copy = tshark.readable_copy(&capture);
+        let steps: Vec<Vec<String>> = tshark
+            .fields(&copy, &[], LABELS)
+            .into_iter()
+            .filter(|row| !row[1].is_empty())
+            .collect();
+        // Every kernel capture starts with a SYN, so an empty list means the labels are missing.
+        assert!(
+            !steps.is_empty(),
+            "{}: no packet has a tcpwave.step in an unfiltered run",
+            name(&capture)
+        );
+        for (what, options) in [
+            ("-Y tcpwave.step", &["-Y", "tcpwave.step"][..]),
+            ("-2 -Y tcpwave.step", &["-2", "-Y", "tcpwave.step"][..]),
+        ] {
+            let filtered = tshark.fields(&copy, options, LABELS);
+            compare_runs(
+                &name(&capture),
+                "unfiltered (step rows)",
+                &steps,
+                what,
+                &filtered,
+                &mut report,
+            );
+        }
+    }
+    assert!(
+        report.is_empty(),
+        "filtered runs differ from the step rows of an unfiltered one-pass run:\n{report}"
+    );
+}
+
+#[test]
+fn verdicts_on_every_tcp_packet_of_two_pass_runs_only() {
+    let tshark = Tshark::with_plugin();
+    let fields = [
+        "frame.number",
+        "tcp.stream",
+        "tcpwave.conn.handshake",
+        "tcpwave.conn.teardown",
+    ];
+    let mut report = String::new();
+    for capture in captures("kernel") {
+        let capture_name = name(&capture);
+        let Some(&(_, handshake, teardown)) =
+            VERDICTS.iter().find(|(name, _, _)| *name == capture_name)
+        else {
+            writeln!(
+                report,
+                "{capture_name}: no expected verdicts in VERDICTS (tests/passes.rs)"
+            )
+            .unwrap();
+            continue;
+        };
+        let copy = tshark.readable_copy(&capture);
+        for row in tshark.fields(&copy, &["-2"], &fields) {
+            assert!(
+                !row[1].is_empty(),
+                "{capture_name} frame {}: not a TCP packet",
+                row[0]
+            );
+            if row[2] != handshake || row[3] != teardown {
+                writeln!(report, "{capture_name} frame {} (two-pass): {:?}/{:?} instead of {handshake}/{teardown}", row[0], row[2], row[3]).unwrap();
+            }
+        }
+        // One pass cannot know how a connection ends (README: verdicts are for two-pass runs and the GUI).
+        for row in tshark.fields(&copy, &[], &fields) {
+            if !row[2].is_empty() || !row[3].is_empty() {
+                writeln!(
+                    report,
+                    "{capture_name} frame {} (one-pass): verdicts {:?}/{:?}, expected none",
+                    row[0], row[2], row[3]
+                )
+                .unwrap();
+            }
+        }
+    }
+    assert!(
+        report.is_empty(),
+        "tcpwave.conn.handshake/tcpwave.conn.teardown are wrong:\n{report}"
+    );
+}
+
+#[test]
+fn handshake_times_match_the_frame_times() {
+    const TOLERANCE_NS: i128 = 1_000;
+    let tshark = Tshark::with_plugin();
+    let fields = [
+        "frame.number",
+        "tcp.stream",
+        "frame.time_epoch",
+        "tcpwave.handshake.step",
+        "tcpwave.handshake.rtt",
+        "tcpwave.handshake.syn_to_synack",
+        "tcpwave.handshake.synack_to_ack",
+    ];
+    let mut report = String::new();
+    let mut checked = 0;
+    for capture in captures("kernel") {
+        let capture_name = name(&capture);
+        let mut streams: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
+        for row in tshark.fields(&tshark.readable_copy(&capture), &["-2"], &fields) {
+            streams.entry(row[1].clone()).or_default().push(row);
+        }
+        for (stream, rows) in streams {
+            let has_step = |row: &&Vec<String>, step: &str| row[3].split(',').any(|s| s == step);
+            let (Some(syn), Some(ack)) = (
+                rows.iter().find(|row| has_step(row, "1")),
+                rows.iter().find(|row| has_step(row, "3")),
+            ) else {
+                continue;
+            };
+            checked += 1;
+            let at = format!(
+                "{capture_name} stream {stream}, first step 3 (frame {})",
+                ack[0]
+            );
+            if ack[4].is_empty() || ack[5].is_empty() || ack[6].is_empty() {
+                writeln!(
+                    report,
+                    "{at}: rtt {:?}, syn_to_synack {:?}, synack_to_ack {:?}: all three expected",
+                    ack[4], ack[5], ack[6]
+                )
+                .unwrap();
+                continue;
+            }
+            let [rtt, syn_to_synack, synack_to_ack] =
+                [&ack[4], &ack[5], &ack[6]].map(|value| nanoseconds(value));
+            let since_syn = nanoseconds(&ack[2]) - nanoseconds(&syn[2]);
+            if (rtt - since_syn).abs() > TOLERANCE_NS {
+                writeln!(report, "{at}: handshake.rtt {} but the first SYN (frame {}) was {since_syn} ns earlier", ack[4], syn[0]).unwrap();
+            }
+            if (rtt - syn_to_synack - synack_to_ack).abs() > TOLERANCE_NS {
+                writeln!(
+                    report,
+                    "{at}: handshake.rtt {} is not syn_to_synack {} + synack_to_ack {}",
+                    ack[4], ack[5], ack[6]
+                )
+                .unwrap();
+            }
+        }
+    }
+    assert!(
+        checked > 0,
+        "no kernel capture has a connection with handshake steps 1 and 3"
+    );
+    assert!(report.is_empty(), "handshake times are wrong:\n{report}");
+}
