@@ -81,10 +81,19 @@ Columns (CSV and JSON carry them all; the table shows the main ones):
 tshark reads each capture twice (the verdicts need the whole capture), then rows are written as
 connections end (5 s of capture time after their close, as in Zeek), the rest when the capture
 ends. Captures are read in parallel (--jobs): rows of different captures may interleave (the
-table shows each capture as one block, when it is finished); use --jobs 1 for input order.",
+table shows each capture as one block, when it is finished); use --jobs 1 for input order.
+
+--format html writes one self-contained page (inline CSS, JavaScript and SVG; it fetches
+nothing): the totals, verdict bar charts and a handshake RTT histogram, a table of every
+connection that sorts by any column, and a ladder diagram per connection. Its summary comes
+first, so the page is written only when every capture is read; until then each connection's
+row and diagram wait in a temporary file, not in memory. Connections are grouped by capture
+(in the order given) and ordered by stream. A diagram per connection suits captures of up to
+a few thousand connections; narrow bigger ones with -Y.",
         after_help = "\
 Examples:
   tcpwave report trace.pcap
+  tcpwave report captures/ --format html -o report.html
   tcpwave report captures/ --format jsonl -o rows.jsonl
   tcpwave report -Y 'ip.addr == 10.0.0.5' --format csv day*.pcapng > rows.csv"
     )]
@@ -121,10 +130,17 @@ personal plugin folder of the tshark found, <Personal Plugins>/epan/tcpwave.so (
 ~/.local/lib/wireshark/plugins/4.0/epan/), then checks that tshark loads it.
 
 tshark run as root ignores the personal plugin folder and WIRESHARK_PLUGIN_DIR: as root, the
-plugin goes to the global plugin folder instead (tshark -G folders, \"Global Plugins\").",
+plugin goes to the global plugin folder instead (tshark -G folders, \"Global Plugins\").
+
+With --profile, also writes the tcpwave configuration profile (built into this program) into
+<Personal configuration>/profiles/tcpwave/ (usually ~/.config/wireshark/profiles/tcpwave/).
+Other profiles are left alone. Installing again replaces the profile's files, keeping a changed
+one as NAME.bak, but not its `recent` (Wireshark's record of your layout). Wireshark run as root reads profiles from root's folder (only plugin folders are
+ignored for root). Open Wireshark with the profile: wireshark -C tcpwave.",
         after_help = "\
 Examples:
   cargo build --release && target/release/tcpwave install
+  tcpwave install --profile && wireshark -C tcpwave trace.pcap
   tcpwave install --plugin /tmp/libtcpwave.so"
     )]
     Install(InstallArgs),
@@ -207,4 +223,10 @@ pub struct InstallArgs {
     /// Install into the global plugin folder (the default when run as root)
     #[arg(long)]
     pub global: bool,
+
+    /// Also install the tcpwave configuration profile for Wireshark: columns for each packet's
+    /// step, phase and both sides' states; coloring rules for handshake, teardown, reset and
+    /// anomalies
+    #[arg(long)]
+    pub profile: bool,
 }

@@ -6,11 +6,16 @@
 //! too (its `tcp_close_delay`), so the late ACKs, retransmitted FINs and RSTs that follow a close
 //! still count. A packet of a connection after that (rare) is left out of its row. So memory grows
 //! with the connections open at once, not with the capture's packets or connections.
+//!
+//! When asked, each connection also draws its [`Ladder`], which keeps the handshake and teardown
+//! packets and counts the others.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt;
 use std::net::IpAddr;
 
 use crate::fields::Packet;
+use crate::ladder::Ladder;
 use crate::row::{ActiveCloser, Row};
 use crate::seconds::Seconds;
 use crate::zeek::{Segment, ZeekConnection};
@@ -22,7 +27,24 @@ pub struct Endpoint {
     pub port: u16,
 }
 
-#[derive(Debug, Clone)]
+/// `10.0.0.1:80`, `[::1]:80`.
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.addr {
+            IpAddr::V6(addr) => write!(f, "[{addr}]:{}", self.port),
+            IpAddr::V4(addr) => write!(f, "{addr}:{}", self.port),
+        }
+    }
+}
+
+/// A connection handed out: its row, and its ladder when ladders were asked for.
+#[derive(Debug)]
+pub struct Finished {
+    pub row: Row,
+    pub ladder: Option<Ladder>,
+}
+
+#[derive(Debug)]
 struct Connection {
     orig: Endpoint,
     resp: Endpoint,
@@ -46,12 +68,13 @@ struct Connection {
     handshake: Option<HandshakeVerdict>,
     teardown: Option<TeardownVerdict>,
     zeek: ZeekConnection,
+    ladder: Option<Ladder>,
 }
 
 impl Connection {
     /// The side seen first is the originator: it is the client (the first SYN's sender) when the
     /// connection opens with a SYN, and the side seen first of a midstream connection otherwise.
-    fn new(first: &Packet) -> Self {
+    fn new(first: &Packet, draw_ladder: bool) -> Self {
         Connection {
             orig: Endpoint {
                 addr: first.src,
@@ -79,6 +102,7 @@ impl Connection {
             handshake: None,
             teardown: None,
             zeek: ZeekConnection::default(),
+            ladder: draw_ladder.then(Ladder::default),
         }
     }
 
@@ -125,6 +149,9 @@ impl Connection {
             payload_len: packet.payload_len,
             window: packet.window,
         });
+        if let Some(ladder) = &mut self.ladder {
+            ladder.add(packet, from_orig);
+        }
     }
 
     /// The expert kinds this connection would have raised, derived from the verdicts and labels.
@@ -165,9 +192,9 @@ impl Connection {
         self.zeek.is_over()
     }
 
-    fn into_row(self, file: &str, stream: u64) -> Row {
+    fn finish(self, file: &str, stream: u64) -> Finished {
         let anomalies = self.anomalies();
-        Row {
+        let row = Row {
             file: file.to_owned(),
             stream,
             orig: self.orig,
@@ -190,6 +217,10 @@ impl Connection {
             anomalies,
             conn_state: self.zeek.conn_state(),
             history: self.zeek.history().to_owned(),
+        };
+        Finished {
+            row,
+            ladder: self.ladder,
         }
     }
 }
@@ -202,6 +233,7 @@ pub const LINGER: Seconds = Seconds::from_secs(5);
 #[derive(Debug)]
 pub struct Connections {
     file: String,
+    draw_ladders: bool,
     /// Boxed: the map's table holds room for more entries than it has, and a connection is large.
     open: HashMap<u64, Box<Connection>>,
     /// Connections seen closing, oldest first, with the time of the packet that closed them.
@@ -211,17 +243,18 @@ pub struct Connections {
 }
 
 impl Connections {
-    pub fn new(file: &str) -> Self {
+    pub fn new(file: &str, draw_ladders: bool) -> Self {
         Connections {
             file: file.to_owned(),
+            draw_ladders,
             open: HashMap::new(),
             closing: VecDeque::new(),
             done: HashSet::new(),
         }
     }
 
-    /// Adds one packet; `emit` gets the rows of connections that are over.
-    pub fn add(&mut self, packet: &Packet, emit: &mut impl FnMut(Row)) {
+    /// Adds one packet; `emit` gets the connections that are over.
+    pub fn add(&mut self, packet: &Packet, emit: &mut impl FnMut(Finished)) {
         self.emit_finished(packet.time, emit);
         if self.done.contains(&packet.stream) {
             return;
@@ -229,7 +262,7 @@ impl Connections {
         let connection = self
             .open
             .entry(packet.stream)
-            .or_insert_with(|| Box::new(Connection::new(packet)));
+            .or_insert_with(|| Box::new(Connection::new(packet, self.draw_ladders)));
         let was_over = connection.is_over();
         connection.add(packet);
         if connection.is_over() && !was_over {
@@ -237,7 +270,7 @@ impl Connections {
         }
     }
 
-    fn emit_finished(&mut self, now: Seconds, emit: &mut impl FnMut(Row)) {
+    fn emit_finished(&mut self, now: Seconds, emit: &mut impl FnMut(Finished)) {
         while let Some(&(closed_at, stream)) = self.closing.front() {
             if now.saturating_sub(closed_at) <= LINGER {
                 break;
@@ -253,18 +286,18 @@ impl Connections {
             }
             if let Some(connection) = self.open.remove(&stream) {
                 self.done.insert(stream);
-                emit(connection.into_row(&self.file, stream));
+                emit(connection.finish(&self.file, stream));
             }
         }
     }
 
-    /// The rows of the connections still open at the end of the capture, in stream order.
-    pub fn finish(mut self, emit: &mut impl FnMut(Row)) {
+    /// The connections still open at the end of the capture, in stream order.
+    pub fn finish(mut self, emit: &mut impl FnMut(Finished)) {
         let mut streams: Vec<u64> = self.open.keys().copied().collect();
         streams.sort_unstable();
         for stream in streams {
             if let Some(connection) = self.open.remove(&stream) {
-                emit(connection.into_row(&self.file, stream));
+                emit(connection.finish(&self.file, stream));
             }
         }
     }
@@ -404,11 +437,11 @@ mod tests {
 
     fn rows_of(file: &str, packets: &[Packet]) -> Vec<Row> {
         let mut rows = Vec::new();
-        let mut connections = Connections::new(file);
+        let mut connections = Connections::new(file, false);
         for packet in packets {
-            connections.add(packet, &mut |row| rows.push(row));
+            connections.add(packet, &mut |finished| rows.push(finished.row));
         }
-        connections.finish(&mut |row| rows.push(row));
+        connections.finish(&mut |finished| rows.push(finished.row));
         rows
     }
 
@@ -517,11 +550,11 @@ mod tests {
         packets.push(later(close[6].clone(), 21, 0));
 
         let mut emitted = Vec::new();
-        let mut connections = Connections::new("f");
+        let mut connections = Connections::new("f", false);
         for (index, packet) in packets.iter().enumerate() {
-            connections.add(packet, &mut |row| emitted.push((index, row)));
+            connections.add(packet, &mut |finished| emitted.push((index, finished.row)));
         }
-        connections.finish(&mut |row| emitted.push((usize::MAX, row)));
+        connections.finish(&mut |finished| emitted.push((usize::MAX, finished.row)));
         let summary: Vec<(usize, u64, u64)> = emitted
             .iter()
             .map(|(at, row)| (*at, row.stream, row.packets))
@@ -531,7 +564,7 @@ mod tests {
     }
 
     fn connections_open_after(packets: &[Packet]) -> usize {
-        let mut connections = Connections::new("f");
+        let mut connections = Connections::new("f", false);
         for packet in packets {
             connections.add(packet, &mut |_| {});
         }

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use thiserror::Error;
 
 use crate::seconds::Seconds;
-use tcpwave_core::{HandshakeVerdict, TeardownVerdict};
+use tcpwave_core::{HandshakeVerdict, TcpState, TeardownVerdict};
 
 /// The `-e` fields, in column order.
 pub const FIELDS: [&str; 28] = [
@@ -136,8 +136,8 @@ pub struct Packet {
     pub handshake_steps: Vec<u8>,
     pub teardown_steps: Vec<u8>,
     pub repeat: bool,
-    pub state_client: Option<String>,
-    pub state_server: Option<String>,
+    pub state_client: Option<TcpState>,
+    pub state_server: Option<TcpState>,
     /// False when a step's ack does not fit (`tcpwave.ack_ok == 0`).
     pub ack_ok: bool,
     pub expected_ack: Option<u32>,
@@ -290,8 +290,8 @@ impl Packet {
             teardown_steps: labels(column::TEARDOWN_STEP)?,
             repeat: single_tcp_layer
                 && values(columns, column::REPEAT).any(|value| parse_bool(value) == Some(true)),
-            state_client: first(columns, column::STATE_CLIENT).map(str::to_owned),
-            state_server: first(columns, column::STATE_SERVER).map(str::to_owned),
+            state_client: word(columns, column::STATE_CLIENT)?,
+            state_server: word(columns, column::STATE_SERVER)?,
             ack_ok: !single_tcp_layer
                 || values(columns, column::ACK_OK).all(|value| parse_bool(value) != Some(false)),
             expected_ack: number(columns, column::EXPECTED_ACK)?,
@@ -373,7 +373,7 @@ pub(crate) mod tests {
         assert!(!packet.repeat);
         assert_eq!(packet.conn_handshake, Some(HandshakeVerdict::Complete));
         assert_eq!(packet.conn_teardown, Some(TeardownVerdict::FourWay));
-        assert_eq!(packet.state_client.as_deref(), Some("ESTABLISHED"));
+        assert_eq!(packet.state_client, Some(TcpState::Established));
     }
 
     #[test]

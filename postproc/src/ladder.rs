@@ -1,73 +1,149 @@
-//! `tcpwave ladder`: one connection drawn as a ladder (sequence) diagram.
+//! One connection's handshake and teardown as a ladder (sequence) diagram: the model, drawn as
+//! text by `tcpwave ladder` (here) and as SVG by the HTML report (`html/ladder.rs`).
 //!
 //! The client (the originator) is on the left, the server on the right. Every handshake or
-//! teardown step, and every SYN, FIN or RST, is an arrow labelled with its frame, step, flags and
-//! seq/ack relative to each side's initial sequence number (ISN); each side's state after the
-//! packet stands beside the arrow. Packets in between are folded into one line.
+//! teardown step, and every SYN, FIN or RST, is an arrow with its frame, step, flags and seq/ack
+//! relative to each side's initial sequence number (ISN), and each side's state after it. The
+//! packets in between are folded into one line with their count and bytes. So a ladder keeps a
+//! few arrows, never the packets, and at most [`MAX_ARROWS`] of them: the packets after those
+//! are only counted.
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::net::IpAddr;
 
 use anyhow::Result;
 
 use crate::cli::LadderArgs;
-use crate::connection::Endpoint;
-use crate::fields::Packet;
+use crate::connection::{Connections, Finished};
+use crate::fields::{Packet, TcpFlags};
 use crate::inputs::check_capture;
+use crate::row::Row;
 use crate::seconds::Seconds;
 use crate::tshark::Tshark;
 use crate::{open_output, Fatal, Outcome};
-use tcpwave_core::{HandshakeVerdict, TeardownVerdict};
+use tcpwave_core::TcpState;
 
-/// Inner width of the arrows, between the two side rails.
+/// Enough for any handshake and teardown with its retransmissions; bounds a ladder's memory
+/// when a connection sends SYNs, FINs or RSTs without end.
+pub const MAX_ARROWS: usize = 100;
+
+/// Inner width of the text arrows, between the two side rails.
 const ARROW_WIDTH: usize = 56;
 /// Wide enough for every RFC 793 state name.
 const STATE_WIDTH: usize = 12;
 /// Seconds since the connection's first packet, with microseconds.
 const TIME_WIDTH: usize = 10;
 
+/// One handshake or teardown packet (or another SYN, FIN or RST).
 #[derive(Debug, Clone, PartialEq)]
-enum Line {
-    Arrow {
-        time: Seconds,
-        from_client: bool,
-        label: String,
-        client_state: String,
-        server_state: String,
-    },
-    Folded {
-        packets: u64,
-        client_bytes: u64,
-        server_bytes: u64,
-    },
+pub struct Arrow {
+    /// Since the connection's first packet.
+    pub time: Seconds,
+    pub from_client: bool,
+    pub frame: u64,
+    pub handshake_steps: Vec<u8>,
+    pub teardown_steps: Vec<u8>,
+    pub repeat: bool,
+    pub flags: TcpFlags,
+    /// Relative to the sender's ISN.
+    pub seq: u32,
+    /// Relative to the peer's ISN; only on packets with the ACK flag.
+    pub ack: Option<u32>,
+    /// False when a step's ack does not fit it (`tcpwave.ack_ok == 0`).
+    pub ack_ok: bool,
+    /// The ack a correct peer sends (relative), when this one's does not fit.
+    pub expected_ack: Option<u32>,
+    pub payload_len: u32,
+    /// Each side's state after the packet.
+    pub client_state: Option<TcpState>,
+    pub server_state: Option<TcpState>,
 }
 
-/// Builds the ladder packet by packet; only the arrows are kept, other packets are counted.
+impl Arrow {
+    /// `H1`, `T2,T3`; empty for a SYN, FIN or RST that is no step.
+    pub fn steps(&self) -> String {
+        let steps: Vec<String> = self
+            .handshake_steps
+            .iter()
+            .map(|step| format!("H{step}"))
+            .chain(self.teardown_steps.iter().map(|step| format!("T{step}")))
+            .collect();
+        steps.join(",")
+    }
+
+    /// `seq=38 ack=20 (expected 21) len=5`
+    pub fn numbers(&self) -> String {
+        let mut text = format!("seq={}", self.seq);
+        if let Some(ack) = self.ack {
+            let _ = write!(text, " ack={ack}");
+            if !self.ack_ok {
+                match self.expected_ack {
+                    Some(expected) => {
+                        let _ = write!(text, " (expected {expected})");
+                    }
+                    None => text += " (unexpected)",
+                }
+            }
+        }
+        if self.payload_len > 0 {
+            let _ = write!(text, " len={}", self.payload_len);
+        }
+        text
+    }
+
+    /// `#7 [T2,T3] FIN,ACK seq=38 ack=20 (expected 21)`
+    pub fn label(&self) -> String {
+        let steps = match (self.steps(), self.repeat) {
+            (steps, _) if steps.is_empty() => String::new(),
+            (steps, false) => format!("[{steps}] "),
+            (steps, true) => format!("[{steps} repeat] "),
+        };
+        format!(
+            "#{} {steps}{} {}",
+            self.frame,
+            self.flags.names(),
+            self.numbers()
+        )
+    }
+}
+
+/// Packets between two arrows that are no step, SYN, FIN or RST.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Folded {
+    pub packets: u64,
+    pub client_bytes: u64,
+    pub server_bytes: u64,
+}
+
+impl Folded {
+    /// `4 packets: client 18 bytes, server 37 bytes`
+    pub fn summary(&self) -> String {
+        format!(
+            "{} packet{}: client {} bytes, server {} bytes",
+            self.packets,
+            if self.packets == 1 { "" } else { "s" },
+            self.client_bytes,
+            self.server_bytes
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line {
+    Arrow(Arrow),
+    Folded(Folded),
+}
+
+/// Built packet by packet; only the arrows are kept, other packets are counted.
 #[derive(Debug, Default)]
 pub struct Ladder {
-    client: Option<Endpoint>,
-    server: Option<Endpoint>,
     start: Option<Seconds>,
     client_isn: Option<u32>,
     server_isn: Option<u32>,
     lines: Vec<Line>,
-    handshake: Option<HandshakeVerdict>,
-    teardown: Option<TeardownVerdict>,
-}
-
-fn step_label(packet: &Packet) -> String {
-    let steps: Vec<String> = packet
-        .handshake_steps
-        .iter()
-        .map(|step| format!("H{step}"))
-        .chain(packet.teardown_steps.iter().map(|step| format!("T{step}")))
-        .collect();
-    match (steps.is_empty(), packet.repeat) {
-        (true, _) => String::new(),
-        (false, false) => format!("[{}] ", steps.join(",")),
-        (false, true) => format!("[{} repeat] ", steps.join(",")),
-    }
+    arrows: usize,
+    /// Packets after the first [`MAX_ARROWS`] arrows: counted, not drawn.
+    undrawn: u64,
 }
 
 fn isn_for(isn: &mut Option<u32>, first_seq: u32, is_syn: bool) -> u32 {
@@ -80,20 +156,9 @@ fn isn_for(isn: &mut Option<u32>, first_seq: u32, is_syn: bool) -> u32 {
 }
 
 impl Ladder {
-    pub fn add(&mut self, packet: &Packet) {
-        let client = *self.client.get_or_insert(Endpoint {
-            addr: packet.src,
-            port: packet.src_port,
-        });
-        self.server.get_or_insert(Endpoint {
-            addr: packet.dst,
-            port: packet.dst_port,
-        });
+    /// Adds the connection's next packet; `from_client` says who sent it.
+    pub fn add(&mut self, packet: &Packet, from_client: bool) {
         let start = *self.start.get_or_insert(packet.time);
-        self.handshake = packet.conn_handshake.or(self.handshake);
-        self.teardown = packet.conn_teardown.or(self.teardown);
-        let from_client = packet.src == client.addr && packet.src_port == client.port;
-
         let (own_isn, peer_isn) = if from_client {
             (&mut self.client_isn, &mut self.server_isn)
         } else {
@@ -108,78 +173,66 @@ impl Ladder {
             .then(|| *peer_isn.get_or_insert(packet.ack.wrapping_sub(1)));
         let relative_to_peer = |raw: u32| peer_isn.map(|isn| raw.wrapping_sub(isn));
 
+        if self.arrows == MAX_ARROWS {
+            self.undrawn += 1;
+            return;
+        }
         let is_step = !packet.handshake_steps.is_empty() || !packet.teardown_steps.is_empty();
         let is_control = packet.flags.syn() || packet.flags.fin() || packet.flags.rst();
         if !is_step && !is_control {
             self.fold(from_client, packet.payload_len);
             return;
         }
-        let mut label = format!(
-            "#{} {}{} seq={seq}",
-            packet.frame,
-            step_label(packet),
-            packet.flags.names()
-        );
-        if let Some(ack) = relative_to_peer(packet.ack) {
-            let _ = write!(label, " ack={ack}");
-            if !packet.ack_ok {
-                match packet.expected_ack.and_then(relative_to_peer) {
-                    Some(expected) => {
-                        let _ = write!(label, " (expected {expected})");
-                    }
-                    None => label += " (unexpected)",
-                }
-            }
-        }
-        if packet.payload_len > 0 {
-            let _ = write!(label, " len={}", packet.payload_len);
-        }
-        self.lines.push(Line::Arrow {
+        self.arrows += 1;
+        self.lines.push(Line::Arrow(Arrow {
             time: packet.time.saturating_sub(start),
             from_client,
-            label,
-            client_state: packet.state_client.clone().unwrap_or_default(),
-            server_state: packet.state_server.clone().unwrap_or_default(),
-        });
+            frame: packet.frame,
+            handshake_steps: packet.handshake_steps.clone(),
+            teardown_steps: packet.teardown_steps.clone(),
+            repeat: packet.repeat,
+            flags: packet.flags,
+            seq,
+            ack: relative_to_peer(packet.ack),
+            ack_ok: packet.ack_ok,
+            expected_ack: packet.expected_ack.and_then(relative_to_peer),
+            payload_len: packet.payload_len,
+            client_state: packet.state_client,
+            server_state: packet.state_server,
+        }));
     }
 
     fn fold(&mut self, from_client: bool, payload_len: u32) {
-        if !matches!(self.lines.last(), Some(Line::Folded { .. })) {
-            self.lines.push(Line::Folded {
-                packets: 0,
-                client_bytes: 0,
-                server_bytes: 0,
-            });
+        if !matches!(self.lines.last(), Some(Line::Folded(_))) {
+            self.lines.push(Line::Folded(Folded::default()));
         }
-        if let Some(Line::Folded {
-            packets,
-            client_bytes,
-            server_bytes,
-        }) = self.lines.last_mut()
-        {
-            *packets += 1;
+        if let Some(Line::Folded(folded)) = self.lines.last_mut() {
+            folded.packets += 1;
             let bytes = if from_client {
-                client_bytes
+                &mut folded.client_bytes
             } else {
-                server_bytes
+                &mut folded.server_bytes
             };
             *bytes += u64::from(payload_len);
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.client.is_none()
+    pub fn lines(&self) -> &[Line] {
+        &self.lines
     }
 
-    pub fn render(&self, title: &str) -> String {
-        let (Some(client), Some(server)) = (self.client, self.server) else {
-            return String::new();
-        };
+    /// Packets after the first [`MAX_ARROWS`] arrows, which the ladder does not draw.
+    pub fn undrawn(&self) -> u64 {
+        self.undrawn
+    }
+
+    /// The ladder as text, under `title`; `row` gives the endpoints and verdicts.
+    pub fn text(&self, title: &str, row: &Row) -> String {
         let verdict = |word: Option<&'static str>| word.unwrap_or("unknown");
         let mut text = format!(
             "{title}\nhandshake {}, teardown {}\n\n",
-            verdict(self.handshake.map(|v| v.as_str())),
-            verdict(self.teardown.map(|v| v.as_str()))
+            verdict(row.handshake.map(|v| v.as_str())),
+            verdict(row.teardown.map(|v| v.as_str()))
         );
         let pad = " ".repeat(TIME_WIDTH);
         // The client's name starts over its states, the server's over its states.
@@ -189,52 +242,36 @@ impl Ladder {
             format!("{}{server}\n", fill(&line, ' ', server_column))
         };
         text += &heading("", "client".to_owned(), "server".to_owned());
-        text += &heading("time", endpoint(client), endpoint(server));
+        text += &heading("time", row.orig.to_string(), row.resp.to_string());
+        let state = |state: Option<TcpState>| state.map_or("", TcpState::as_str);
+        let folded_line =
+            |summary: String| format!("{pad}  {:<STATE_WIDTH$}  |{summary:^ARROW_WIDTH$}|\n", "");
         for line in &self.lines {
             match line {
-                Line::Arrow {
-                    time,
-                    from_client,
-                    label,
-                    client_state,
-                    server_state,
-                } => {
-                    let arrow = if *from_client {
-                        fill(&format!("-- {label} "), '-', ARROW_WIDTH - 1) + ">"
+                Line::Arrow(arrow) => {
+                    let label = format!("-- {} ", arrow.label());
+                    let drawn = if arrow.from_client {
+                        fill(&label, '-', ARROW_WIDTH - 1) + ">"
                     } else {
-                        "<".to_owned() + &fill(&format!("-- {label} "), '-', ARROW_WIDTH - 1)
+                        "<".to_owned() + &fill(&label, '-', ARROW_WIDTH - 1)
                     };
                     let _ = writeln!(
                         text,
-                        "{:>TIME_WIDTH$}  {client_state:<STATE_WIDTH$}  |{arrow}|  {server_state}",
-                        time.to_string()
+                        "{:>TIME_WIDTH$}  {:<STATE_WIDTH$}  |{drawn}|  {}",
+                        arrow.time.to_string(),
+                        state(arrow.client_state),
+                        state(arrow.server_state)
                     );
                 }
-                Line::Folded {
-                    packets,
-                    client_bytes,
-                    server_bytes,
-                } => {
-                    let summary = format!(
-                        "... {packets} packet{}: client {client_bytes} bytes, server {server_bytes} bytes ...",
-                        if *packets == 1 { "" } else { "s" }
-                    );
-                    let _ = writeln!(
-                        text,
-                        "{pad}  {:<STATE_WIDTH$}  |{summary:^ARROW_WIDTH$}|",
-                        ""
-                    );
+                Line::Folded(folded) => {
+                    text += &folded_line(format!("... {} ...", folded.summary()))
                 }
             }
         }
+        if self.undrawn > 0 {
+            text += &folded_line(format!("... {} more packets not drawn ...", self.undrawn));
+        }
         text + "\nH = handshake step, T = teardown step; seq and ack are relative to each side's ISN.\n"
-    }
-}
-
-fn endpoint(endpoint: Endpoint) -> String {
-    match endpoint.addr {
-        IpAddr::V6(addr) => format!("[{addr}]:{}", endpoint.port),
-        IpAddr::V4(addr) => format!("{addr}:{}", endpoint.port),
     }
 }
 
@@ -242,6 +279,21 @@ fn endpoint(endpoint: Endpoint) -> String {
 fn fill(text: &str, filler: char, width: usize) -> String {
     let missing = width.saturating_sub(text.chars().count());
     format!("{text}{}", filler.to_string().repeat(missing))
+}
+
+/// The one connection with tcp.stream `stream` of `capture`, with its ladder.
+fn read_connection(
+    tshark: &Tshark,
+    args: &LadderArgs,
+) -> Result<(Option<Finished>, Option<String>)> {
+    let mut connections = Connections::new(&args.capture.display().to_string(), true);
+    let mut found = None;
+    let filter = format!("tcp.stream == {}", args.stream);
+    let report = tshark.packets(&args.capture, Some(&filter), |packet| {
+        connections.add(&packet, &mut |finished| found = Some(finished))
+    })?;
+    connections.finish(&mut |finished| found = Some(finished));
+    Ok((found, report.failure))
 }
 
 pub fn run(args: LadderArgs) -> Result<Outcome> {
@@ -252,11 +304,13 @@ pub fn run(args: LadderArgs) -> Result<Outcome> {
         eprintln!("tcpwave: {capture}: {reason}");
         return Ok(Outcome::SomeFilesFailed);
     }
-    let filter = format!("tcp.stream == {}", args.stream);
-    let mut ladder = Ladder::default();
-    let report = tshark.packets(&args.capture, Some(&filter), |packet| ladder.add(&packet))?;
-    if ladder.is_empty() {
-        if let Some(failure) = report.failure {
+    let (found, failure) = read_connection(&tshark, &args)?;
+    let Some(Finished {
+        row,
+        ladder: Some(ladder),
+    }) = found
+    else {
+        if let Some(failure) = failure {
             eprintln!("tcpwave: {capture}: {failure}");
             return Ok(Outcome::SomeFilesFailed);
         }
@@ -265,15 +319,12 @@ pub fn run(args: LadderArgs) -> Result<Outcome> {
             args.stream
         ))
         .into());
-    }
+    };
     let mut out = open_output(args.output.as_deref())?;
-    out.write_all(
-        ladder
-            .render(&format!("{capture}, tcp.stream {}", args.stream))
-            .as_bytes(),
-    )?;
+    let title = format!("{capture}, tcp.stream {}", args.stream);
+    out.write_all(ladder.text(&title, &row).as_bytes())?;
     out.flush()?;
-    if let Some(failure) = report.failure {
+    if let Some(failure) = failure {
         eprintln!("tcpwave: {capture}: {failure}");
         return Ok(Outcome::SomeFilesFailed);
     }
@@ -317,74 +368,92 @@ mod tests {
         Packet::parse_line(&line(&fields)).unwrap()
     }
 
+    /// The one connection of `packets`, as the report and `tcpwave ladder` see it.
+    fn drawn(packets: &[Packet]) -> (Row, Ladder) {
+        let mut connections = Connections::new("t.pcap", true);
+        let mut found = Vec::new();
+        for packet in packets {
+            connections.add(packet, &mut |finished| found.push(finished));
+        }
+        connections.finish(&mut |finished| found.push(finished));
+        let Ok(
+            [Finished {
+                row,
+                ladder: Some(ladder),
+            }],
+        ) = <[Finished; 1]>::try_from(found)
+        else {
+            panic!("not one connection with a ladder");
+        };
+        (row, ladder)
+    }
+
     #[test]
     fn draws_steps_as_arrows_and_folds_data() {
-        let mut ladder = Ladder::default();
         let verdicts = [
             ("tcpwave.conn.handshake", "complete"),
             ("tcpwave.conn.teardown", "three-way"),
         ];
         let with = |extra: &[(&'static str, &'static str)]| [extra, &verdicts[..]].concat();
-        ladder.add(&packet(
-            "1",
-            true,
-            "0x0002",
-            "1000",
-            "0",
-            "0",
-            &with(&[
-                ("tcpwave.handshake.step", "1"),
-                ("tcpwave.state.client", "SYN_SENT"),
-                ("tcpwave.state.server", "SYN_RECEIVED"),
-            ]),
-        ));
-        ladder.add(&packet(
-            "2",
-            false,
-            "0x0012",
-            "5000",
-            "1001",
-            "0",
-            &with(&[("tcpwave.handshake.step", "2")]),
-        ));
-        ladder.add(&packet(
-            "3",
-            true,
-            "0x0010",
-            "1001",
-            "5001",
-            "0",
-            &with(&[("tcpwave.handshake.step", "3")]),
-        ));
-        ladder.add(&packet(
-            "4", true, "0x0018", "1001", "5001", "18", &verdicts,
-        ));
-        ladder.add(&packet(
-            "5", false, "0x0018", "5001", "1019", "37", &verdicts,
-        ));
-        ladder.add(&packet(
-            "6",
-            true,
-            "0x0011",
-            "1019",
-            "5038",
-            "0",
-            &with(&[("tcpwave.teardown.step", "1")]),
-        ));
-        ladder.add(&packet(
-            "7",
-            false,
-            "0x0011",
-            "5038",
-            "1020",
-            "0",
-            &with(&[
-                ("tcpwave.teardown.step", "2,3"),
-                ("tcpwave.ack_ok", "0,1"),
-                ("tcpwave.expected_ack", "1021"),
-            ]),
-        ));
-        let text = ladder.render("t.pcap, tcp.stream 0");
+        let packets = vec![
+            packet(
+                "1",
+                true,
+                "0x0002",
+                "1000",
+                "0",
+                "0",
+                &with(&[
+                    ("tcpwave.handshake.step", "1"),
+                    ("tcpwave.state.client", "SYN_SENT"),
+                    ("tcpwave.state.server", "SYN_RECEIVED"),
+                ]),
+            ),
+            packet(
+                "2",
+                false,
+                "0x0012",
+                "5000",
+                "1001",
+                "0",
+                &with(&[("tcpwave.handshake.step", "2")]),
+            ),
+            packet(
+                "3",
+                true,
+                "0x0010",
+                "1001",
+                "5001",
+                "0",
+                &with(&[("tcpwave.handshake.step", "3")]),
+            ),
+            packet("4", true, "0x0018", "1001", "5001", "18", &verdicts),
+            packet("5", false, "0x0018", "5001", "1019", "37", &verdicts),
+            packet(
+                "6",
+                true,
+                "0x0011",
+                "1019",
+                "5038",
+                "0",
+                &with(&[("tcpwave.teardown.step", "1")]),
+            ),
+            packet(
+                "7",
+                false,
+                "0x0011",
+                "5038",
+                "1020",
+                "0",
+                &with(&[
+                    ("tcpwave.teardown.step", "2,3"),
+                    ("tcpwave.ack_ok", "0,1"),
+                    ("tcpwave.expected_ack", "1021"),
+                ]),
+            ),
+        ];
+        let (row, ladder) = drawn(&packets);
+        let text = ladder.text("t.pcap, tcp.stream 0", &row);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "t.pcap, tcp.stream 0");
         assert_eq!(lines[1], "handshake complete, teardown three-way");
@@ -443,10 +512,22 @@ mod tests {
     }
 
     #[test]
+    fn endless_control_packets_are_counted_not_kept() {
+        let syns: Vec<Packet> = (1..=MAX_ARROWS + 3)
+            .map(|frame| packet(&frame.to_string(), true, "0x0002", "1000", "0", "0", &[]))
+            .collect();
+        let (row, ladder) = drawn(&syns);
+        assert_eq!(ladder.lines().len(), MAX_ARROWS);
+        assert_eq!(ladder.undrawn(), 3);
+        assert!(ladder
+            .text("s", &row)
+            .contains("... 3 more packets not drawn ..."));
+    }
+
+    #[test]
     fn a_midstream_side_starts_at_one() {
-        let mut ladder = Ladder::default();
-        ladder.add(&packet("1", true, "0x0011", "700", "900", "0", &[]));
-        let text = ladder.render("m");
+        let (row, ladder) = drawn(&[packet("1", true, "0x0011", "700", "900", "0", &[])]);
+        let text = ladder.text("m", &row);
         assert!(text.contains("#1 FIN,ACK seq=1 ack=1"), "{text}");
     }
 }

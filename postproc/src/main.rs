@@ -4,9 +4,11 @@
 mod cli;
 mod connection;
 mod fields;
+mod html;
 mod inputs;
 mod ladder;
 mod output;
+mod profile;
 mod report;
 mod row;
 mod runner;

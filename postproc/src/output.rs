@@ -1,4 +1,4 @@
-//! Writing rows as a table, CSV, a JSON array or JSON lines.
+//! Writing rows as a table, CSV, a JSON array or JSON lines (the HTML page is `html/`).
 //!
 //! Every row is formatted completely first and then written and flushed in one go, so an
 //! interrupted run leaves whole rows only.
@@ -19,6 +19,9 @@ pub enum Format {
     Json,
     /// One JSON object per line: every column
     Jsonl,
+    /// One self-contained HTML page: summary charts, a sortable table of every column, a ladder
+    /// diagram per connection (written once every capture is read)
+    Html,
 }
 
 pub struct RowWriter<W: Write> {
@@ -72,6 +75,7 @@ impl<W: Write> RowWriter<W> {
             Format::Jsonl => json_object(row) + "\n",
             Format::Json => format!("{}{}", if first { "[\n" } else { ",\n" }, json_object(row)),
             Format::Table => unreachable!("tables are written a capture at a time"),
+            Format::Html => unreachable!("pages are written by html::Page"),
         })
     }
 
@@ -145,14 +149,10 @@ fn table_cells(row: &Row) -> [String; 12] {
             text
         }
     };
-    let endpoint = |endpoint: &crate::connection::Endpoint| match endpoint.addr {
-        std::net::IpAddr::V6(addr) => format!("[{addr}]:{}", endpoint.port),
-        std::net::IpAddr::V4(addr) => format!("{addr}:{}", endpoint.port),
-    };
     [
         row.stream.to_string(),
-        endpoint(&row.orig),
-        endpoint(&row.resp),
+        row.orig.to_string(),
+        row.resp.to_string(),
         dash_if_empty(cells[8].text()),
         dash_if_empty(cells[9].text()),
         dash_if_empty(cells[10].text()),
@@ -191,14 +191,15 @@ fn table_block(rows: &[Row]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::connection::Endpoint;
     use crate::row::ActiveCloser;
     use crate::seconds::Seconds;
     use tcpwave_core::{Anomaly, HandshakeVerdict, TeardownVerdict};
 
-    fn sample(stream: u64) -> Row {
+    /// A row with every column filled in (but teardown_duration).
+    pub(crate) fn sample(stream: u64) -> Row {
         Row {
             file: "dir/a,b.pcap".to_owned(),
             stream,

@@ -1,11 +1,14 @@
-//! `tcpwave report`: one row per connection.
+//! `tcpwave report`: one row per connection, or one HTML page of them.
 
 use std::collections::HashMap;
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 use anyhow::Result;
 
 use crate::cli::{CaptureArgs, ReportArgs};
+use crate::connection::Finished;
+use crate::html::Page;
 use crate::output::{Format, RowWriter};
 use crate::row::Row;
 use crate::runner::{self, Event, Finish, Notes};
@@ -55,6 +58,67 @@ pub fn outcome(finish: Finish, failed: usize) -> Outcome {
     }
 }
 
+/// Where the connections go.
+enum Destination {
+    /// CSV and JSON: each row as soon as its connection is over.
+    Rows(RowWriter<Box<dyn Write>>),
+    /// A table shows each capture as one aligned block, so its rows wait for the capture's end.
+    Table {
+        writer: RowWriter<Box<dyn Write>>,
+        held: HashMap<String, Vec<Row>>,
+    },
+    /// Boxed: a page is much larger than a row writer.
+    Page(Box<Page<Box<dyn Write>>>),
+}
+
+impl Destination {
+    fn new(out: Box<dyn Write>, format: Format, captures: &[PathBuf]) -> io::Result<Self> {
+        Ok(match format {
+            Format::Html => Destination::Page(Box::new(Page::new(out, captures)?)),
+            Format::Table => Destination::Table {
+                writer: RowWriter::new(out, format),
+                held: HashMap::new(),
+            },
+            Format::Csv | Format::Json | Format::Jsonl => {
+                Destination::Rows(RowWriter::new(out, format))
+            }
+        })
+    }
+
+    fn connection(&mut self, finished: Finished) -> io::Result<()> {
+        match self {
+            Destination::Rows(writer) => writer.write_batch(std::slice::from_ref(&finished.row)),
+            Destination::Table { held, .. } => {
+                let rows = held.entry(finished.row.file.clone()).or_default();
+                rows.push(finished.row);
+                Ok(())
+            }
+            Destination::Page(page) => page.connection(finished),
+        }
+    }
+
+    fn capture_done(&mut self, file: &str, problem: Option<&str>) -> io::Result<()> {
+        match self {
+            Destination::Rows(_) => Ok(()),
+            Destination::Table { writer, held } => match held.remove(file) {
+                Some(rows) => writer.write_batch(&rows),
+                None => Ok(()),
+            },
+            Destination::Page(page) => {
+                page.capture_done(file, problem);
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self) -> io::Result<()> {
+        match self {
+            Destination::Rows(writer) | Destination::Table { writer, .. } => writer.finish(),
+            Destination::Page(page) => page.finish(),
+        }
+    }
+}
+
 pub fn run(args: ReportArgs) -> Result<Outcome> {
     let format = args
         .format
@@ -64,29 +128,23 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
             Format::Csv
         });
     let prepared = prepare(&args.capture)?;
-    let mut writer = RowWriter::new(open_output(args.capture.output.as_deref())?, format);
+    let out = open_output(args.capture.output.as_deref())?;
+    let mut destination = Destination::new(out, format, &prepared.captures)?;
     let mut failed = prepared.failed;
     let notes = prepared.notes.clone();
-    // A table shows each capture as one aligned block, so its rows wait for the capture's end;
-    // the other formats write each row as soon as its connection is over.
-    let mut table_rows: HashMap<String, Vec<Row>> = HashMap::new();
     let finish = runner::run(
         &prepared.tshark,
         prepared.captures,
         prepared.filter,
         prepared.jobs,
         &prepared.notes,
+        format == Format::Html,
         |event| {
             match event {
-                Event::Row(row) if format == Format::Table => {
-                    table_rows.entry(row.file.clone()).or_default().push(*row)
-                }
-                Event::Row(row) => writer.write_batch(std::slice::from_ref(row.as_ref()))?,
+                Event::Connection(finished) => destination.connection(*finished)?,
                 Event::CaptureDone { path, problem } => {
                     let file = path.display().to_string();
-                    if let Some(rows) = table_rows.remove(&file) {
-                        writer.write_batch(&rows)?;
-                    }
+                    destination.capture_done(&file, problem.as_deref())?;
                     if let Some(problem) = problem {
                         failed += 1;
                         notes.say(&format!("{file}: {problem}"));
@@ -97,6 +155,6 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         },
     )?;
     notes.done();
-    writer.finish()?;
+    destination.finish()?;
     Ok(outcome(finish, failed))
 }

@@ -1,5 +1,5 @@
-//! Reading many captures at once: one tshark per capture, `jobs` at a time, rows handed to the
-//! caller (on the calling thread) as connections finish, a progress bar on stderr when it is a
+//! Reading many captures at once: one tshark per capture, `jobs` at a time, connections handed to
+//! the caller (on the calling thread) as they finish, a progress bar on stderr when it is a
 //! terminal, and Ctrl-C handled so that the caller can finish its output cleanly.
 
 use std::io::IsTerminal;
@@ -12,16 +12,15 @@ use std::thread;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::connection::Connections;
-use crate::row::Row;
+use crate::connection::{Connections, Finished};
 use crate::tshark::Tshark;
 
 /// What the caller is told, on its own thread.
 #[derive(Debug)]
 pub enum Event {
-    /// A finished connection of the capture `row.file`.
-    Row(Box<Row>),
-    /// A capture was read to its end: all its rows came before this.
+    /// A finished connection of the capture `row.file` (with its ladder when asked for).
+    Connection(Box<Finished>),
+    /// A capture was read to its end: all its connections came before this.
     CaptureDone {
         path: PathBuf,
         problem: Option<String>,
@@ -74,19 +73,21 @@ impl Notes {
     }
 }
 
-/// Reads one capture, handing out rows as connections finish; returns what went wrong, if
-/// anything (the rows read before a failure are handed out all the same).
+/// Reads one capture, handing out connections as they finish (drawing their ladders if asked);
+/// returns what went wrong, if anything (the connections read before a failure are handed out
+/// all the same).
 pub fn read_capture(
     tshark: &Tshark,
     path: &Path,
     filter: Option<&str>,
-    emit: &mut impl FnMut(Row),
+    draw_ladders: bool,
+    emit: &mut impl FnMut(Finished),
 ) -> Option<String> {
-    let mut connections = Connections::new(&path.display().to_string());
+    let mut connections = Connections::new(&path.display().to_string(), draw_ladders);
     let mut rows = 0usize;
-    let mut counted = |row: Row| {
+    let mut counted = |finished: Finished| {
         rows += 1;
-        emit(row);
+        emit(finished);
     };
     let report = tshark.packets(path, filter, |packet| {
         connections.add(&packet, &mut counted)
@@ -114,14 +115,15 @@ pub fn read_capture(
     (!problems.is_empty()).then(|| problems.join("; "))
 }
 
-/// Reads `captures` with up to `jobs` tshark processes and calls `on_event` with their rows and
-/// their ends. Returns early, without waiting for running tsharks, on Ctrl-C.
+/// Reads `captures` with up to `jobs` tshark processes and calls `on_event` with their
+/// connections and their ends. Returns early, without waiting for running tsharks, on Ctrl-C.
 pub fn run(
     tshark: &Tshark,
     captures: Vec<PathBuf>,
     filter: Option<String>,
     jobs: usize,
     notes: &Notes,
+    draw_ladders: bool,
     mut on_event: impl FnMut(Event) -> Result<()>,
 ) -> Result<Finish> {
     let total = captures.len();
@@ -157,10 +159,10 @@ pub fn run(
                 break;
             }
             let path = &captures[index];
-            let mut send_row = |row| {
-                let _ = sender.send(Message::Event(Event::Row(Box::new(row))));
+            let mut send = |finished| {
+                let _ = sender.send(Message::Event(Event::Connection(Box::new(finished))));
             };
-            let problem = read_capture(&tshark, path, filter.as_deref(), &mut send_row);
+            let problem = read_capture(&tshark, path, filter.as_deref(), draw_ladders, &mut send);
             let done = Event::CaptureDone {
                 path: path.clone(),
                 problem,

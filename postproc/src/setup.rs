@@ -1,5 +1,5 @@
-//! `tcpwave install` and `tcpwave doctor`: putting the plugin where tshark loads it, and saying
-//! what is wrong when it does not.
+//! `tcpwave install` and `tcpwave doctor`: putting the plugin where tshark loads it (and, if
+//! asked, the profile where Wireshark finds it), and saying what is wrong when it does not.
 
 use std::env;
 use std::fs;
@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Context, Result};
 
 use crate::cli::InstallArgs;
+use crate::profile;
 use crate::tshark::{check_version, running_as_root, Tshark, TSHARK_ENV};
 use crate::{Fatal, Outcome};
 
@@ -40,16 +41,49 @@ fn built_plugin(explicit: Option<&Path>) -> Result<PathBuf, Fatal> {
     )))
 }
 
-/// Copies through a temporary file in the same folder, so tshark never loads half a library.
-fn copy_atomically(source: &Path, destination: &Path) -> Result<()> {
+/// Writes through a temporary file in the same folder, so that Wireshark never reads half a
+/// file (or loads half a library).
+pub fn write_atomically(contents: &[u8], destination: &Path) -> Result<()> {
     let folder = destination
         .parent()
         .ok_or_else(|| anyhow!("{} has no folder", destination.display()))?;
+    let name = destination
+        .file_name()
+        .ok_or_else(|| anyhow!("{} has no file name", destination.display()))?;
     fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
-    let staging = folder.join(format!(".{INSTALLED_PLUGIN}.{}", std::process::id()));
-    fs::copy(source, &staging).with_context(|| format!("cannot write {}", staging.display()))?;
+    let staging = folder.join(format!(
+        ".{}.{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    fs::write(&staging, contents).with_context(|| format!("cannot write {}", staging.display()))?;
     fs::rename(&staging, destination)
         .with_context(|| format!("cannot write {}", destination.display()))?;
+    Ok(())
+}
+
+fn install_profile(tshark: &Tshark) -> Result<()> {
+    let installed = profile::install(tshark)?;
+    println!(
+        "installed the Wireshark profile \"{}\" in {}",
+        profile::NAME,
+        installed.folder.display()
+    );
+    for name in &installed.backed_up {
+        println!("  kept your changed {name} as {name}.bak");
+    }
+    println!(
+        "  use it with `wireshark -C {name}`, or in Wireshark: Edit → Configuration Profiles → {name} \
+         (or click the profile name in the status bar)",
+        name = profile::NAME
+    );
+    if running_as_root() {
+        println!(
+            "note: running as root: Wireshark run as root reads this profile too (only plugin \
+             folders are ignored for root); to give another user the profile, run \
+             `tcpwave install --profile` as that user"
+        );
+    }
     Ok(())
 }
 
@@ -74,7 +108,8 @@ pub fn install(args: InstallArgs) -> Result<Outcome> {
         .folder(folder_name)
         .map_err(|error| Fatal::Environment(format!("{error:#}")))?;
     let destination = folder.join("epan").join(INSTALLED_PLUGIN);
-    copy_atomically(&plugin, &destination)?;
+    let library = fs::read(&plugin).with_context(|| format!("cannot read {}", plugin.display()))?;
+    write_atomically(&library, &destination)?;
     println!(
         "installed {} as {}",
         plugin.display(),
@@ -85,6 +120,9 @@ pub fn install(args: InstallArgs) -> Result<Outcome> {
             "note: running as root, so the plugin went to the global plugin folder: tshark run \
              as root ignores the personal one (~/.local/lib/wireshark/plugins/) and WIRESHARK_PLUGIN_DIR"
         );
+    }
+    if args.profile {
+        install_profile(&tshark)?;
     }
 
     match tshark

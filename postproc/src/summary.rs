@@ -17,7 +17,8 @@ use crate::runner::{self, Event};
 use crate::seconds::Seconds;
 use crate::Outcome;
 
-const UNKNOWN: &str = "unknown";
+/// The word for a verdict the plugin did not give (a one-pass view, or no packet carried it).
+pub const UNKNOWN: &str = "unknown";
 
 #[derive(Debug, Default, Clone)]
 pub struct Tally {
@@ -47,14 +48,15 @@ pub struct SlowHandshake {
     pub resp: String,
 }
 
+/// A tally's totals: counts by verdict, state and anomaly (`unknown` for a missing verdict).
 #[derive(Debug, Serialize)]
-struct TallyReport {
-    connections: u64,
-    handshake: BTreeMap<String, u64>,
-    teardown: BTreeMap<String, u64>,
-    conn_state: BTreeMap<String, u64>,
-    handshake_rtt: Option<Percentiles>,
-    top_anomalies: Vec<(String, u64)>,
+pub struct TallyReport {
+    pub connections: u64,
+    pub handshake: BTreeMap<String, u64>,
+    pub teardown: BTreeMap<String, u64>,
+    pub conn_state: BTreeMap<String, u64>,
+    pub handshake_rtt: Option<Percentiles>,
+    pub top_anomalies: Vec<(String, u64)>,
 }
 
 /// Nearest-rank percentiles of `values` (sorted here).
@@ -125,7 +127,12 @@ impl Tally {
         anomalies
     }
 
-    fn report(&mut self, top: usize) -> TallyReport {
+    /// The handshake round-trip times tallied, in no particular order.
+    pub fn handshake_rtts(&self) -> &[Seconds] {
+        &self.rtts
+    }
+
+    pub fn report(&mut self, top: usize) -> TallyReport {
         TallyReport {
             connections: self.connections,
             handshake: self.handshakes.clone(),
@@ -241,11 +248,13 @@ pub fn run(args: SummaryArgs) -> Result<Outcome> {
         prepared.filter,
         prepared.jobs,
         &prepared.notes,
+        false,
         |event| {
             match event {
-                Event::Row(row) => {
-                    slowest.add(&row);
-                    tallies.entry(row.file.clone()).or_default().add(&row);
+                Event::Connection(finished) => {
+                    let row = &finished.row;
+                    slowest.add(row);
+                    tallies.entry(row.file.clone()).or_default().add(row);
                 }
                 Event::CaptureDone { path, problem } => {
                     let file = path.display().to_string();

@@ -1,18 +1,38 @@
-//! Environment and usage errors: no tshark, the wrong version, no plugin. These run against a
-//! fake tshark (a shell script), so they need neither Wireshark nor the plugin.
+//! Environment and usage errors: no tshark, the wrong version, no plugin; and `install`. These
+//! run against a fake tshark (a shell script), so they need neither Wireshark nor the plugin.
+
+mod common;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::{captures_dir, which};
+
+/// A fake tshark of `version` that never loads the plugin.
 fn fake_tshark(dir: &Path, version: &str) -> PathBuf {
+    fake_tshark_loading(dir, version, false)
+}
+
+/// A fake tshark; `loads_installed` makes it list the plugin once it is in its personal folder.
+/// Its personal configuration folder follows HOME, as the real one's does.
+fn fake_tshark_loading(dir: &Path, version: &str, loads_installed: bool) -> PathBuf {
+    let installed = dir.join("personal/4.0/epan/tcpwave.so");
+    let listing = if loads_installed {
+        format!(
+            "[ -f {path} ] && printf 'tcpwave.so\\t0.1.0\\tdissector\\t{path}\\n'",
+            path = installed.display()
+        )
+    } else {
+        "true".to_owned()
+    };
     let script = format!(
         "#!/bin/sh\ncase \"$1\" in\n\
          --version) echo 'TShark (Wireshark) {version} (Git v{version})' ;;\n\
          -G) case \"$2\" in\n\
-             plugins) printf 'ethercat.so\\t0.1.0\\tdissector\\t/usr/lib/wireshark/plugins/4.0/epan/ethercat.so\\n' ;;\n\
-             folders) printf 'Personal Plugins:\\t{dir}/personal/4.0\\nGlobal Plugins:\\t{dir}/global/4.0\\n' ;;\n\
+             plugins) printf 'ethercat.so\\t0.1.0\\tdissector\\t/usr/lib/wireshark/plugins/4.0/epan/ethercat.so\\n'; {listing} ;;\n\
+             folders) printf 'Personal configuration:\\t%s/.config/wireshark\\nPersonal Plugins:\\t{dir}/personal/4.0\\nGlobal Plugins:\\t{dir}/global/4.0\\n' \"$HOME\" ;;\n\
              esac ;;\n\
          esac\n",
         dir = dir.display()
@@ -125,6 +145,85 @@ fn install_copies_into_the_personal_folder_and_checks_it_loads() {
         "{}",
         stderr(&output)
     );
+}
+
+#[test]
+fn install_profile_adds_the_tcpwave_profile_beside_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let tshark = fake_tshark_loading(dir.path(), "4.0.17", true);
+    let plugin = dir.path().join("libtcpwave.so");
+    fs::write(&plugin, b"a library").unwrap();
+    let home = dir.path().join("home");
+    let profiles = home.join(".config/wireshark/profiles");
+    fs::create_dir_all(profiles.join("mine")).unwrap();
+    fs::write(profiles.join("mine/preferences"), "# my own\n").unwrap();
+    let install = || {
+        Command::new(env!("CARGO_BIN_EXE_tcpwave"))
+            .args(["install", "--profile", "--plugin", plugin.to_str().unwrap()])
+            .env("TCPWAVE_TSHARK", &tshark)
+            .env("HOME", &home)
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("WIRESHARK_CONFIG_DIR")
+            .output()
+            .unwrap()
+    };
+
+    let output = install();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("profile/tcpwave");
+    let installed = profiles.join("tcpwave");
+    for entry in fs::read_dir(&shipped).unwrap() {
+        let name = entry.unwrap().file_name();
+        assert_eq!(
+            fs::read(installed.join(&name)).unwrap(),
+            fs::read(shipped.join(&name)).unwrap(),
+            "{name:?}"
+        );
+    }
+    assert_eq!(
+        fs::read_to_string(profiles.join("mine/preferences")).unwrap(),
+        "# my own\n"
+    );
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        said.contains(&format!("profile \"tcpwave\" in {}", installed.display())),
+        "{said}"
+    );
+    assert!(said.contains("wireshark -C tcpwave"), "{said}");
+
+    // Installing again keeps a changed file as .bak.
+    fs::write(installed.join("colorfilters"), "# my colours\n").unwrap();
+    let again = install();
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(
+        fs::read_to_string(installed.join("colorfilters.bak")).unwrap(),
+        "# my colours\n"
+    );
+    assert!(String::from_utf8_lossy(&again.stdout).contains("colorfilters.bak"));
+
+    // The real tshark (as whoever runs the tests, root included) reads the installed profile:
+    // its packet summary has the profile's columns.
+    let Some(real_tshark) = which("tshark") else {
+        eprintln!("no tshark installed: the installed profile is not tried");
+        return;
+    };
+    let capture = captures_dir().join("kernel/client_closes_first.pcap");
+    let psml = Command::new(real_tshark)
+        .args(["-C", "tcpwave", "-c", "1", "-T", "psml", "-r"])
+        .arg(&capture)
+        .env("HOME", &home)
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("WIRESHARK_CONFIG_DIR")
+        .output()
+        .unwrap();
+    assert!(psml.status.success(), "{}", stderr(&psml));
+    let psml = String::from_utf8_lossy(&psml.stdout);
+    for column in ["Step", "Phase", "Client", "Server"] {
+        assert!(
+            psml.contains(&format!("<section>{column}</section>")),
+            "{psml}"
+        );
+    }
 }
 
 #[test]

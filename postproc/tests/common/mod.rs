@@ -26,7 +26,7 @@ pub fn captures_dir() -> PathBuf {
     workspace_root().join("../shared/captures")
 }
 
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     // The test binary is target/<profile>/deps/<name>.
     let exe = std::env::current_exe().expect("test binary path");
     exe.ancestors().nth(3).expect("target directory").to_owned()
@@ -59,7 +59,7 @@ fn plugin_library() -> Result<PathBuf, String> {
     }
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
