@@ -35,13 +35,13 @@ macro_rules! vocabulary {
             }
 
             /// The word NUL-terminated, for C APIs that copy strings.
-            pub const fn as_cstr(self) -> &'static CStr {
-                match self {
-                    $($name::$variant => match CStr::from_bytes_with_nul(concat!($word, "\0").as_bytes()) {
-                        Ok(word) => word,
-                        Err(_) => panic!("vocabulary words contain no NUL"),
-                    },)+
-                }
+            pub fn as_cstr(self) -> &'static CStr {
+                // Checked once, at compile time, rather than on every packet.
+                const WORDS: &[&CStr] = &[$(match CStr::from_bytes_with_nul(concat!($word, "\0").as_bytes()) {
+                    Ok(word) => word,
+                    Err(_) => panic!("vocabulary words contain no NUL"),
+                },)+];
+                WORDS[self as usize]
             }
         }
 
