@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing tcpwave needs on Debian 12, and nothing that is already there:
 # tshark (Wireshark 4.0), libclang for bindgen, and the real Wireshark and glib headers that the
-# layout check compares the project's own declarations against, and binutils for checking the
-# release builds' symbols. Rust crates come with cargo.
+# layout check compares the project's own declarations against, binutils for checking the
+# release builds' symbols, and GNU time for measuring tshark's peak memory. Rust crates come with
+# cargo.
 set -euo pipefail
 
-packages=(tshark libwireshark-dev libglib2.0-dev libclang-dev pkg-config binutils)
+packages=(tshark libwireshark-dev libglib2.0-dev libclang-dev pkg-config binutils time)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
