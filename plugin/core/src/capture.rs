@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use crate::connection::{Answer, Connection, HandshakeTimes, Label, Observation, Segment, Sent, Step};
-use crate::store::ChunkedVec;
+use crate::store::{ChunkedVec, DenseIndex};
 use crate::vocab::{Anomaly, HandshakeVerdict, Phase, TcpState, TeardownVerdict};
 
 #[derive(Debug, Default)]
@@ -23,7 +23,7 @@ pub struct Capture {
     answers: ChunkedVec<Answer>,
     connections: ChunkedVec<Connection>,
     /// Where each `tcp.stream` is in `connections`.
-    connection_of_stream: HashMap<u32, u32>,
+    connection_of_stream: DenseIndex,
 }
 
 impl Capture {
@@ -45,8 +45,8 @@ impl Capture {
         self.frontier = frame;
         for (layer, segment) in layers.iter().enumerate() {
             let layer = u8::try_from(layer).unwrap_or(u8::MAX);
-            let connection = match self.connection_of_stream.get(&segment.stream) {
-                Some(&index) => self.connections.get_mut(index as usize).expect("indexed connections exist"),
+            let connection = match self.connection_of_stream.get(segment.stream) {
+                Some(index) => self.connections.get_mut(index as usize).expect("indexed connections exist"),
                 None => {
                     let index = self.connections.len();
                     self.connection_of_stream.insert(segment.stream, index as u32);
@@ -72,7 +72,7 @@ impl Capture {
     pub fn views(&self, frame: u32, settled: bool) -> impl Iterator<Item = View<'_>> {
         let first = self.labels.get(frame as usize).copied().filter(|label| !label.is_none());
         let later = self.later_layers.get(&frame).map(Vec::as_slice).unwrap_or_default();
-        let first_answer = self.answers.partition_point(|answer| answer.frame < frame);
+        let first_answer = self.answers.partition_point_from_end(|answer| answer.frame < frame);
         first.into_iter().chain(later.iter().copied()).enumerate().filter_map(move |(layer, label)| {
             let connection = self.connection(label.stream)?;
             let layer = layer as u8;
@@ -86,7 +86,7 @@ impl Capture {
     }
 
     pub fn connection(&self, stream: u32) -> Option<&Connection> {
-        let index = *self.connection_of_stream.get(&stream)?;
+        let index = self.connection_of_stream.get(stream)?;
         self.connections.get(index as usize)
     }
 

@@ -37,13 +37,31 @@ impl<T> ChunkedVec<T> {
     }
 
     /// The index of the first element for which `is_before` is false, in an array ordered so that
-    /// `is_before` holds for a prefix of it (as `slice::partition_point`).
-    pub fn partition_point(&self, is_before: impl Fn(&T) -> bool) -> usize {
-        let chunk = self.chunks.partition_point(|chunk| chunk.last().is_some_and(&is_before));
-        match self.chunks.get(chunk) {
-            Some(elements) => chunk * CHUNK + elements.partition_point(&is_before),
-            None => self.len,
+    /// `is_before` holds for a prefix of it (as `slice::partition_point`). It searches from the
+    /// end, widening its steps, so a point near the end costs a probe or two instead of a
+    /// binary search through memory that is no longer in the cache.
+    pub fn partition_point_from_end(&self, is_before: impl Fn(&T) -> bool) -> usize {
+        let before = |index: usize| self.get(index).is_some_and(&is_before);
+        let mut not_before = self.len;
+        let mut step = 1;
+        while not_before > 0 {
+            let probe = not_before.saturating_sub(step);
+            if before(probe) {
+                let (mut low, mut high) = (probe + 1, not_before);
+                while low < high {
+                    let middle = low + (high - low) / 2;
+                    if before(middle) {
+                        low = middle + 1;
+                    } else {
+                        high = middle;
+                    }
+                }
+                return low;
+            }
+            not_before = probe;
+            step *= 2;
         }
+        0
     }
 }
 
@@ -69,10 +87,63 @@ mod tests {
         assert_eq!(numbers.len(), 3 * CHUNK + 5);
         assert_eq!(numbers.get(CHUNK + 1), Some(&(2 * CHUNK + 2)));
         assert_eq!(numbers.get(3 * CHUNK + 5), None);
-        assert_eq!(numbers.partition_point(|&n| n < 2 * CHUNK + 3), CHUNK + 2);
-        assert_eq!(numbers.partition_point(|_| true), 3 * CHUNK + 5);
-        assert_eq!(numbers.partition_point(|_| false), 0);
+        for target in [0, 1, 2 * CHUNK + 3, 6 * CHUNK + 8, 6 * CHUNK + 9, 6 * CHUNK + 11] {
+            let expected = (0..numbers.len()).find(|&i| *numbers.get(i).unwrap() >= target).unwrap_or(numbers.len());
+            assert_eq!(numbers.partition_point_from_end(|&n| n < target), expected, "first >= {target}");
+        }
+        assert_eq!(numbers.partition_point_from_end(|_| true), 3 * CHUNK + 5);
+        assert_eq!(numbers.partition_point_from_end(|_| false), 0);
         *numbers.get_mut(7).unwrap() = 1;
         assert_eq!(numbers.get(7), Some(&1));
+    }
+}
+
+/// Where each number is kept, for numbers given out mostly in order from 0 (as Wireshark numbers
+/// its TCP streams): a table indexed by the number, with a map for numbers far beyond it.
+#[derive(Debug, Default)]
+pub struct DenseIndex {
+    table: Vec<u32>,
+    far: std::collections::HashMap<u32, u32>,
+}
+
+/// A number at most this far past the table's end extends it; one further goes to the map.
+const TABLE_REACH: usize = 1 << 16;
+const VACANT: u32 = u32::MAX;
+
+impl DenseIndex {
+    pub fn get(&self, number: u32) -> Option<u32> {
+        match self.table.get(number as usize) {
+            Some(&VACANT) | None => self.far.get(&number).copied(),
+            Some(&position) => Some(position),
+        }
+    }
+
+    pub fn insert(&mut self, number: u32, position: u32) {
+        let slot = number as usize;
+        if slot < self.table.len() + TABLE_REACH && position != VACANT {
+            if slot >= self.table.len() {
+                self.table.resize(slot + 1, VACANT);
+            }
+            self.table[slot] = position;
+        } else {
+            self.far.insert(number, position);
+        }
+    }
+}
+
+#[cfg(test)]
+mod dense_index_tests {
+    use super::*;
+
+    #[test]
+    fn near_numbers_go_in_the_table_far_ones_in_the_map() {
+        let mut index = DenseIndex::default();
+        index.insert(0, 7);
+        index.insert(3, 8);
+        index.insert(u32::MAX, 9);
+        index.insert(4_000_000, 10);
+        assert_eq!((index.get(0), index.get(1), index.get(3)), (Some(7), None, Some(8)));
+        assert_eq!((index.get(u32::MAX), index.get(4_000_000), index.get(5)), (Some(9), Some(10), None));
+        assert_eq!(index.table.len(), 4);
     }
 }
