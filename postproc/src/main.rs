@@ -58,13 +58,14 @@ impl Outcome {
     }
 }
 
-/// Standard output, or the file named by `-o`.
+/// Standard output, or the file named by `-o`; buffered (standard output too, rather than line by
+/// line): callers flush when they have nothing more to write for a while.
 pub fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>, Fatal> {
     match path {
         Some(path) => File::create(path)
             .map(|file| Box::new(io::BufWriter::new(file)) as Box<dyn Write>)
             .map_err(|error| Fatal::Usage(format!("cannot write {}: {error}", path.display()))),
-        None => Ok(Box::new(io::stdout().lock())),
+        None => Ok(Box::new(io::BufWriter::new(io::stdout().lock()))),
     }
 }
 

@@ -1,7 +1,8 @@
 //! Writing rows as a table, CSV, a JSON array or JSON lines (the HTML page is `html/`).
 //!
-//! Every row is formatted completely first and then written and flushed in one go, so an
-//! interrupted run leaves whole rows only.
+//! Every row is formatted completely first (into a buffer kept for the next one) and then written
+//! in one go, so an interrupted run leaves whole rows only. The output is buffered: the caller
+//! flushes it whenever it has no more rows at hand (and at the end).
 
 use std::io::{self, Write};
 
@@ -28,6 +29,8 @@ pub struct RowWriter<W: Write> {
     out: W,
     format: Format,
     rows_written: u64,
+    /// The row being written, reused for every row.
+    line: Vec<u8>,
 }
 
 impl<W: Write> RowWriter<W> {
@@ -36,6 +39,7 @@ impl<W: Write> RowWriter<W> {
             out,
             format,
             rows_written: 0,
+            line: Vec::new(),
         }
     }
 
@@ -51,9 +55,9 @@ impl<W: Write> RowWriter<W> {
             }
             _ => {
                 for row in rows {
-                    let text = self.serialize(row)?;
-                    self.out.write_all(text.as_bytes())?;
-                    self.out.flush()?;
+                    self.line.clear();
+                    self.serialize(row)?;
+                    self.out.write_all(&self.line)?;
                     self.rows_written += 1;
                 }
             }
@@ -61,22 +65,34 @@ impl<W: Write> RowWriter<W> {
         Ok(())
     }
 
-    fn serialize(&self, row: &Row) -> io::Result<String> {
+    /// Formats `row` (after the CSV header or the JSON array's opening) into `self.line`.
+    fn serialize(&mut self, row: &Row) -> io::Result<()> {
         let first = self.rows_written == 0;
-        Ok(match self.format {
+        let line = &mut self.line;
+        match self.format {
             Format::Csv => {
-                let header = if first {
-                    csv_line(COLUMNS.iter().map(|name| name.to_string()))?
-                } else {
-                    String::new()
-                };
-                header + &csv_line(row.cells().iter().map(Cell::text))?
+                if first {
+                    csv_record(line, COLUMNS.map(Cell::Text))?;
+                }
+                csv_record(line, row.cells())?;
             }
-            Format::Jsonl => json_object(row) + "\n",
-            Format::Json => format!("{}{}", if first { "[\n" } else { ",\n" }, json_object(row)),
+            Format::Jsonl => {
+                json_object(line, row)?;
+                line.push(b'\n');
+            }
+            Format::Json => {
+                line.extend_from_slice(if first { b"[\n" } else { b",\n" });
+                json_object(line, row)?;
+            }
             Format::Table => unreachable!("tables are written a capture at a time"),
             Format::Html => unreachable!("pages are written by html::Page"),
-        })
+        }
+        Ok(())
+    }
+
+    /// Passes the rows written so far on to the output (a file, a pipe, a terminal).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
 
     /// Completes the document (closes the JSON array; a CSV with no rows still gets its header).
@@ -91,8 +107,9 @@ impl<W: Write> RowWriter<W> {
                 self.out.write_all(closing.as_bytes())?;
             }
             Format::Csv if self.rows_written == 0 => {
-                let header = csv_line(COLUMNS.iter().map(|name| name.to_string()))?;
-                self.out.write_all(header.as_bytes())?;
+                let mut header = Vec::new();
+                csv_record(&mut header, COLUMNS.map(Cell::Text))?;
+                self.out.write_all(&header)?;
             }
             _ => {}
         }
@@ -100,29 +117,54 @@ impl<W: Write> RowWriter<W> {
     }
 }
 
-fn csv_line(values: impl IntoIterator<Item = String>) -> io::Result<String> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(values)?;
-    let bytes = writer.into_inner().map_err(|error| error.into_error())?;
-    String::from_utf8(bytes).map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))
+/// Appends one CSV record to `line`, quoting a field only when it holds a comma, a quote or a
+/// line break (a quote in it doubled), as the csv crate writes them.
+fn csv_record<'a>(line: &mut Vec<u8>, cells: impl IntoIterator<Item = Cell<'a>>) -> io::Result<()> {
+    for (index, cell) in cells.into_iter().enumerate() {
+        if index > 0 {
+            line.push(b',');
+        }
+        let start = line.len();
+        match cell {
+            Cell::Text(text) => line.extend_from_slice(text.as_bytes()),
+            _ => write!(line, "{cell}")?,
+        }
+        let needs_quotes = line[start..]
+            .iter()
+            .any(|byte| matches!(byte, b',' | b'"' | b'\r' | b'\n'));
+        if needs_quotes {
+            let field = line.split_off(start);
+            line.push(b'"');
+            for byte in field {
+                if byte == b'"' {
+                    line.push(b'"');
+                }
+                line.push(byte);
+            }
+            line.push(b'"');
+        }
+    }
+    line.push(b'\n');
+    Ok(())
 }
 
-fn json_object(row: &Row) -> String {
-    let members: Vec<String> = COLUMNS
-        .iter()
-        .zip(row.cells())
-        .map(|(name, cell)| {
-            let value = match cell {
-                Cell::Text(text) => serde_json::Value::String(text).to_string(),
-                Cell::Count(count) => count.to_string(),
-                // Six decimals, written as they read: a JSON number, never in exponent form.
-                Cell::Time(time) => time.to_string(),
-                Cell::Absent => "null".to_owned(),
-            };
-            format!("\"{name}\":{value}")
-        })
-        .collect();
-    format!("{{{}}}", members.join(","))
+/// Appends `row` to `line` as one JSON object.
+fn json_object(line: &mut Vec<u8>, row: &Row) -> io::Result<()> {
+    line.push(b'{');
+    for (index, (name, cell)) in COLUMNS.iter().zip(row.cells()).enumerate() {
+        if index > 0 {
+            line.push(b',');
+        }
+        write!(line, "\"{name}\":")?;
+        match cell {
+            Cell::Absent => line.extend_from_slice(b"null"),
+            // Six decimals, written as they read: a JSON number, never in exponent form.
+            Cell::Count(_) | Cell::Time(_) => write!(line, "{cell}")?,
+            text => serde_json::to_writer(&mut *line, &text.to_string())?,
+        }
+    }
+    line.push(b'}');
+    Ok(())
 }
 
 const TABLE_COLUMNS: [&str; 12] = [
@@ -153,15 +195,15 @@ fn table_cells(row: &Row) -> [String; 12] {
         row.stream.to_string(),
         row.orig.to_string(),
         row.resp.to_string(),
-        dash_if_empty(cells[8].text()),
-        dash_if_empty(cells[9].text()),
-        dash_if_empty(cells[10].text()),
-        dash_if_empty(cells[13].text()),
-        dash_if_empty(cells[14].text()),
-        dash_if_empty(cells[15].text()),
+        dash_if_empty(cells[8].to_string()),
+        dash_if_empty(cells[9].to_string()),
+        dash_if_empty(cells[10].to_string()),
+        dash_if_empty(cells[13].to_string()),
+        dash_if_empty(cells[14].to_string()),
+        dash_if_empty(cells[15].to_string()),
         row.conn_state.to_owned(),
         dash_if_empty(row.history.clone()),
-        dash_if_empty(cells[21].text()),
+        dash_if_empty(cells[21].to_string()),
     ]
 }
 
@@ -251,6 +293,41 @@ pub(crate) mod tests {
              0.000045,0.000015,0.000030,half-closed,1 2,orig,,9,18,37,1,retransmission half_close,S2,ShADadF"
         );
         assert_eq!(lines.next(), None);
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_as_the_csv_crate_quotes_them() {
+        let fields = [
+            "plain",
+            "",
+            "a,b",
+            "say \"hi\"",
+            "\"",
+            "line\nbreak",
+            "carriage\rreturn",
+            " spaced ",
+            "tab\there",
+            "semi;colon",
+            "ünï",
+        ];
+        let mut ours = Vec::new();
+        csv_record(&mut ours, fields.map(Cell::Text)).unwrap();
+        let mut theirs = csv::Writer::from_writer(Vec::new());
+        theirs.write_record(fields).unwrap();
+        assert_eq!(
+            String::from_utf8(ours).unwrap(),
+            String::from_utf8(theirs.into_inner().unwrap()).unwrap()
+        );
+    }
+
+    #[test]
+    fn rows_after_the_first_reuse_the_line_without_leftovers() {
+        let text = written(Format::Csv, &[sample(0), sample(1)]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[1].starts_with("\"dir/a,b.pcap\",0,"));
+        assert!(lines[2].starts_with("\"dir/a,b.pcap\",1,"));
+        assert_eq!(lines[1].len(), lines[2].len());
     }
 
     #[test]

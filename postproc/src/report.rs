@@ -111,6 +111,15 @@ impl Destination {
         }
     }
 
+    /// Passes on what was written so far.
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Destination::Rows(writer) | Destination::Table { writer, .. } => writer.flush(),
+            // The page is written at the end.
+            Destination::Page(_) => Ok(()),
+        }
+    }
+
     fn finish(self) -> io::Result<()> {
         match self {
             Destination::Rows(writer) | Destination::Table { writer, .. } => writer.finish(),
@@ -142,6 +151,7 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         |event| {
             match event {
                 Event::Connection(finished) => destination.connection(*finished)?,
+                Event::Idle => destination.flush()?,
                 Event::CaptureDone { path, problem } => {
                     let file = path.display().to_string();
                     destination.capture_done(&file, problem.as_deref())?;

@@ -1,5 +1,8 @@
 //! One connection's report row and its columns, shared by every output format.
 
+use std::fmt;
+use std::net::IpAddr;
+
 use crate::connection::Endpoint;
 use crate::seconds::Seconds;
 use tcpwave_core::{Anomaly, HandshakeVerdict, TeardownVerdict};
@@ -46,24 +49,47 @@ pub struct Row {
     pub history: String,
 }
 
-/// A column's value: text, a count or a time; absent values are empty in CSV, null in JSON.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    Text(String),
+/// A column's value, borrowed from its row: text, a count or a time. Absent values are empty in
+/// CSV, null in JSON; text (addresses, steps and anomalies included) is a JSON string.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell<'a> {
+    Text(&'a str),
+    Address(IpAddr),
+    /// Handshake or teardown steps: `1 1 2 3`.
+    Steps(&'a [u8]),
+    /// Space separated: `retransmission half_close`.
+    Anomalies(&'a [Anomaly]),
     Count(u64),
     Time(Seconds),
     Absent,
 }
 
-impl Cell {
-    pub fn text(&self) -> String {
+/// The value as CSV and the table show it: an absent value is empty.
+impl fmt::Display for Cell<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Cell::Text(text) => text.clone(),
-            Cell::Count(count) => count.to_string(),
-            Cell::Time(time) => time.to_string(),
-            Cell::Absent => String::new(),
+            Cell::Text(text) => f.write_str(text),
+            Cell::Address(addr) => addr.fmt(f),
+            Cell::Steps(steps) => write_spaced(f, steps.iter()),
+            Cell::Anomalies(kinds) => write_spaced(f, kinds.iter().map(|kind| kind.as_str())),
+            Cell::Count(count) => count.fmt(f),
+            Cell::Time(time) => time.fmt(f),
+            Cell::Absent => Ok(()),
         }
     }
+}
+
+fn write_spaced<T: fmt::Display>(
+    f: &mut fmt::Formatter<'_>,
+    items: impl Iterator<Item = T>,
+) -> fmt::Result {
+    for (index, item) in items.enumerate() {
+        if index > 0 {
+            f.write_str(" ")?;
+        }
+        item.fmt(f)?;
+    }
+    Ok(())
 }
 
 pub const COLUMNS: [&str; 24] = [
@@ -93,58 +119,38 @@ pub const COLUMNS: [&str; 24] = [
     "history",
 ];
 
-fn joined<T: ToString>(items: &[T]) -> String {
-    items
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn optional<T>(value: Option<T>, cell: impl FnOnce(T) -> Cell) -> Cell {
+fn optional<T>(value: Option<T>, cell: impl FnOnce(T) -> Cell<'static>) -> Cell<'static> {
     value.map_or(Cell::Absent, cell)
 }
 
 impl Row {
     /// The values in [`COLUMNS`] order.
-    pub fn cells(&self) -> [Cell; 24] {
+    pub fn cells(&self) -> [Cell<'_>; 24] {
         [
-            Cell::Text(self.file.clone()),
+            Cell::Text(&self.file),
             Cell::Count(self.stream),
-            Cell::Text(self.orig.addr.to_string()),
+            Cell::Address(self.orig.addr),
             Cell::Count(self.orig.port.into()),
-            Cell::Text(self.resp.addr.to_string()),
+            Cell::Address(self.resp.addr),
             Cell::Count(self.resp.port.into()),
             Cell::Time(self.start),
             Cell::Time(self.duration),
-            optional(self.handshake, |verdict| {
-                Cell::Text(verdict.as_str().to_owned())
-            }),
-            Cell::Text(joined(&self.handshake_steps)),
+            optional(self.handshake, |verdict| Cell::Text(verdict.as_str())),
+            Cell::Steps(&self.handshake_steps),
             optional(self.handshake_rtt, Cell::Time),
             optional(self.syn_to_synack, Cell::Time),
             optional(self.synack_to_ack, Cell::Time),
-            optional(self.teardown, |verdict| {
-                Cell::Text(verdict.as_str().to_owned())
-            }),
-            Cell::Text(joined(&self.teardown_steps)),
-            optional(self.active_closer, |closer| {
-                Cell::Text(closer.as_str().to_owned())
-            }),
+            optional(self.teardown, |verdict| Cell::Text(verdict.as_str())),
+            Cell::Steps(&self.teardown_steps),
+            optional(self.active_closer, |closer| Cell::Text(closer.as_str())),
             optional(self.teardown_duration, Cell::Time),
             Cell::Count(self.packets),
             Cell::Count(self.orig_bytes),
             Cell::Count(self.resp_bytes),
             Cell::Count(self.repeats.into()),
-            Cell::Text(
-                self.anomalies
-                    .iter()
-                    .map(|kind| kind.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
-            Cell::Text(self.conn_state.to_owned()),
-            Cell::Text(self.history.clone()),
+            Cell::Anomalies(&self.anomalies),
+            Cell::Text(self.conn_state),
+            Cell::Text(&self.history),
         ]
     }
 }

@@ -3,11 +3,13 @@
 //! terminal, and Ctrl-C handled so that the caller can finish its output cleanly.
 
 use std::io::IsTerminal;
+use std::mem;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::mpsc::{self, SyncSender, TryRecvError};
 use std::sync::Arc;
 use std::thread;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -25,6 +27,8 @@ pub enum Event {
         path: PathBuf,
         problem: Option<String>,
     },
+    /// Nothing else is ready yet: the caller's thread is about to wait (a time to flush output).
+    Idle,
 }
 
 pub enum Finish {
@@ -33,8 +37,63 @@ pub enum Finish {
 }
 
 enum Message {
-    Event(Event),
+    /// Finished connections of one capture, in the order they finished.
+    Connections(Vec<Finished>),
+    CaptureDone {
+        path: PathBuf,
+        problem: Option<String>,
+    },
     Interrupted,
+}
+
+/// At most this many finished connections go to the caller's thread at once...
+const BATCH: usize = 64;
+/// ...and a worker holds one back for at most about this long (checked as packets arrive). Waking
+/// the caller's thread for every connection would cost as much as reading the connection.
+const BATCH_DELAY: Duration = Duration::from_millis(100);
+
+/// A worker's finished connections, on their way to the caller's thread in batches.
+struct Outbox {
+    sender: SyncSender<Message>,
+    held: Vec<Finished>,
+    /// When the oldest connection held finished.
+    oldest: Instant,
+}
+
+impl Outbox {
+    fn new(sender: SyncSender<Message>) -> Self {
+        Outbox {
+            sender,
+            held: Vec::new(),
+            oldest: Instant::now(),
+        }
+    }
+
+    fn push(&mut self, finished: Finished) {
+        if self.held.is_empty() {
+            self.oldest = Instant::now();
+        }
+        self.held.push(finished);
+        if self.held.len() >= BATCH {
+            self.send();
+        }
+    }
+
+    /// Sends the connections held if the oldest has waited long enough.
+    fn send_if_due(&mut self) {
+        if !self.held.is_empty() && self.oldest.elapsed() >= BATCH_DELAY {
+            self.send();
+        }
+    }
+
+    fn send(&mut self) {
+        if !self.held.is_empty() {
+            // Fails only when the caller stopped listening (Ctrl-C): nothing left to do then.
+            let _ = self
+                .sender
+                .send(Message::Connections(mem::take(&mut self.held)));
+        }
+    }
 }
 
 /// Messages for stderr that do not tear the progress bar.
@@ -76,23 +135,27 @@ impl Notes {
 /// Reads one capture, handing out connections as they finish (drawing their ladders if asked);
 /// returns what went wrong, if anything (the connections read before a failure are handed out
 /// all the same).
-pub fn read_capture(
+fn read_capture(
     tshark: &Tshark,
     path: &Path,
     filter: Option<&str>,
     draw_ladders: bool,
-    emit: &mut impl FnMut(Finished),
+    outbox: &mut Outbox,
 ) -> Option<String> {
     let mut connections = Connections::new(&path.display().to_string(), draw_ladders);
     let mut rows = 0usize;
-    let mut counted = |finished: Finished| {
-        rows += 1;
-        emit(finished);
-    };
     let report = tshark.packets(path, filter, |packet| {
-        connections.add(&packet, &mut counted)
+        connections.add(&packet, &mut |finished| {
+            rows += 1;
+            outbox.push(finished);
+        });
+        outbox.send_if_due();
     });
-    connections.finish(&mut counted);
+    connections.finish(&mut |finished| {
+        rows += 1;
+        outbox.push(finished);
+    });
+    outbox.send();
     let report = match report {
         Ok(report) => report,
         Err(error) => return Some(format!("{error:#}")),
@@ -128,7 +191,7 @@ pub fn run(
 ) -> Result<Finish> {
     let total = captures.len();
     // Bounded, so that workers wait for a slow writer instead of piling up rows.
-    let (sender, receiver) = mpsc::sync_channel(4096);
+    let (sender, receiver) = mpsc::sync_channel(4096 / BATCH);
     let interrupted = Arc::new(AtomicBool::new(false));
     {
         let sender = sender.clone();
@@ -159,15 +222,13 @@ pub fn run(
                 break;
             }
             let path = &captures[index];
-            let mut send = |finished| {
-                let _ = sender.send(Message::Event(Event::Connection(Box::new(finished))));
-            };
-            let problem = read_capture(&tshark, path, filter.as_deref(), draw_ladders, &mut send);
-            let done = Event::CaptureDone {
+            let mut outbox = Outbox::new(sender.clone());
+            let problem = read_capture(&tshark, path, filter.as_deref(), draw_ladders, &mut outbox);
+            let done = Message::CaptureDone {
                 path: path.clone(),
                 problem,
             };
-            if sender.send(Message::Event(done)).is_err() {
+            if sender.send(done).is_err() {
                 break;
             }
         });
@@ -176,18 +237,35 @@ pub fn run(
 
     let mut finished = 0;
     while finished < total {
-        match receiver.recv() {
-            Ok(Message::Event(event)) => {
-                if interrupted.load(Ordering::SeqCst) {
-                    return Ok(Finish::Interrupted);
+        let message = match receiver.try_recv() {
+            Ok(message) => message,
+            Err(TryRecvError::Empty) => {
+                on_event(Event::Idle)?;
+                match receiver.recv() {
+                    Ok(message) => message,
+                    Err(_) => return Ok(Finish::Interrupted),
                 }
-                if let Event::CaptureDone { path, .. } = &event {
-                    finished += 1;
-                    notes.advance(path);
-                }
-                on_event(event)?;
             }
-            Ok(Message::Interrupted) | Err(_) => return Ok(Finish::Interrupted),
+            Err(TryRecvError::Disconnected) => return Ok(Finish::Interrupted),
+        };
+        if interrupted.load(Ordering::SeqCst) {
+            return Ok(Finish::Interrupted);
+        }
+        match message {
+            Message::Connections(batch) => {
+                for connection in batch {
+                    if interrupted.load(Ordering::SeqCst) {
+                        return Ok(Finish::Interrupted);
+                    }
+                    on_event(Event::Connection(Box::new(connection)))?;
+                }
+            }
+            Message::CaptureDone { path, problem } => {
+                finished += 1;
+                notes.advance(&path);
+                on_event(Event::CaptureDone { path, problem })?;
+            }
+            Message::Interrupted => return Ok(Finish::Interrupted),
         }
     }
     Ok(Finish::Completed)
@@ -197,4 +275,50 @@ pub fn default_jobs() -> usize {
     thread::available_parallelism()
         .map(usize::from)
         .unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::tests::sample;
+
+    fn finished(stream: u64) -> Finished {
+        Finished {
+            row: sample(stream),
+            ladder: None,
+        }
+    }
+
+    fn batches(receiver: &mpsc::Receiver<Message>) -> Vec<Vec<u64>> {
+        receiver
+            .try_iter()
+            .map(|message| match message {
+                Message::Connections(batch) => batch.iter().map(|f| f.row.stream).collect(),
+                _ => panic!("only connections are sent"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn connections_go_in_batches_and_none_waits_long() {
+        let (sender, receiver) = mpsc::sync_channel(16);
+        let mut outbox = Outbox::new(sender);
+        for stream in 0..BATCH as u64 + 1 {
+            outbox.push(finished(stream));
+        }
+        let sent = batches(&receiver);
+        assert_eq!(sent, vec![(0..BATCH as u64).collect::<Vec<_>>()]);
+
+        // The one left is sent once it has waited BATCH_DELAY, not before.
+        outbox.send_if_due();
+        assert!(batches(&receiver).is_empty());
+        outbox.oldest -= BATCH_DELAY;
+        outbox.send_if_due();
+        assert_eq!(batches(&receiver), vec![vec![BATCH as u64]]);
+
+        // Nothing held: nothing sent.
+        outbox.send();
+        outbox.send_if_due();
+        assert!(batches(&receiver).is_empty());
+    }
 }

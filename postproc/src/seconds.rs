@@ -37,20 +37,19 @@ impl Seconds {
         if whole.is_empty() && fraction.is_empty() {
             return None;
         }
-        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if !all_digits(whole) || !all_digits(fraction) {
-            return None;
+        let digit = |byte: u8| byte.is_ascii_digit().then(|| i64::from(byte - b'0'));
+        let mut whole_seconds: i64 = 0;
+        for byte in whole.bytes() {
+            whole_seconds = whole_seconds.checked_mul(10)?.checked_add(digit(byte)?)?;
         }
-        let whole: i64 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().ok()?
-        };
+        // Nanoseconds: the first nine decimals count, the others must still be digits.
         let mut fraction_nanos: i64 = 0;
-        for (position, digit) in fraction.bytes().take(9).enumerate() {
-            fraction_nanos += i64::from(digit - b'0') * 10_i64.pow(8 - position as u32);
+        let mut place = 100_000_000;
+        for byte in fraction.bytes() {
+            fraction_nanos += digit(byte)? * place;
+            place /= 10;
         }
-        let nanos = whole
+        let nanos = whole_seconds
             .checked_mul(1_000_000_000)?
             .checked_add(fraction_nanos)?;
         Some(Seconds {
@@ -104,6 +103,15 @@ mod tests {
         assert_eq!(Seconds::parse(""), None);
         assert_eq!(Seconds::parse("1.2.3"), None);
         assert_eq!(Seconds::parse("abc"), None);
+        assert_eq!(Seconds::parse("."), None);
+        assert_eq!(Seconds::parse("1.2x"), None);
+        assert_eq!(Seconds::parse("+1"), None);
+        assert_eq!(
+            Seconds::parse(".0000000019"),
+            Some(Seconds::from_nanos(1)),
+            "decimals past the ninth are dropped"
+        );
+        assert_eq!(Seconds::parse("9223372036854775808"), None, "too large");
     }
 
     #[test]

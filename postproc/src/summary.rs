@@ -256,6 +256,7 @@ pub fn run(args: SummaryArgs) -> Result<Outcome> {
                     slowest.add(row);
                     tallies.entry(row.file.clone()).or_default().add(row);
                 }
+                Event::Idle => {}
                 Event::CaptureDone { path, problem } => {
                     let file = path.display().to_string();
                     let mut tally = tallies.remove(&file).unwrap_or_default();

@@ -1,5 +1,6 @@
 //! Finding tshark, checking it can run the plugin, and running it over one capture.
 
+use std::borrow::Cow;
 use std::env;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -18,6 +19,9 @@ pub const SUPPORTED_VERSIONS: [(u32, u32); 4] = [(4, 0), (4, 2), (4, 4), (4, 6)]
 /// Names the tshark program to run instead of the one on PATH (a path, or a wrapper script
 /// that runs tshark as another user, as the tests do).
 pub const TSHARK_ENV: &str = "TCPWAVE_TSHARK";
+
+/// How much of tshark's output is read at once: fewer reads than the default 8 KiB.
+const READ_BUFFER: usize = 64 * 1024;
 
 /// Frames that are TCP packets of a connection: TCP headers quoted in ICMP errors are not.
 const TCP_PACKETS: &str = "tcp && !icmp && !icmpv6";
@@ -149,12 +153,20 @@ impl Tshark {
     }
 
     /// Checks what every report needs: tshark of the supported version, with tcpwave loaded.
+    ///
+    /// One tshark run when all is well: a tshark that lists tcpwave among its plugins is of a
+    /// supported version, since the plugin builds only for those and loads only into the release
+    /// it was built for. Otherwise the version is asked for too, to say what is wrong.
     pub fn check_ready(&self) -> Result<(), Fatal> {
+        let plugin = self.plugin();
+        if matches!(plugin, Ok(Some(_))) {
+            return Ok(());
+        }
         let environment = |error: anyhow::Error| Fatal::Environment(format!("{error:#}"));
         let (banner, version) = self.version().map_err(environment)?;
         check_version(version)
             .map_err(|message| Fatal::Environment(format!("{message} (`{banner}`)")))?;
-        if self.plugin().map_err(environment)?.is_none() {
+        if plugin.map_err(environment)?.is_none() {
             return Err(Fatal::Environment(self.plugin_missing_advice(version)));
         }
         Ok(())
@@ -239,10 +251,23 @@ impl Tshark {
         let stderr_reader = thread::spawn(move || read_limited(stderr));
 
         let mut report = RunReport::default();
-        let stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
-        for line in stdout.split(b'\n') {
-            let line = line.context("reading tshark's output")?;
-            let line = String::from_utf8_lossy(&line);
+        let mut stdout =
+            BufReader::with_capacity(READ_BUFFER, child.stdout.take().expect("stdout is piped"));
+        // One buffer for every line.
+        let mut bytes = Vec::new();
+        loop {
+            bytes.clear();
+            let read = stdout
+                .read_until(b'\n', &mut bytes)
+                .context("reading tshark's output")?;
+            if read == 0 {
+                break;
+            }
+            // tshark writes UTF-8; a stray byte becomes U+FFFD, at the cost of a copy.
+            let line = match std::str::from_utf8(&bytes) {
+                Ok(line) => Cow::Borrowed(line),
+                Err(_) => String::from_utf8_lossy(&bytes),
+            };
             if line.trim().is_empty() {
                 continue;
             }
