@@ -134,8 +134,9 @@ pub fn install(args: InstallArgs) -> Result<Outcome> {
             Ok(Outcome::Success)
         }
         None => Err(Fatal::Environment(format!(
-            "{} does not load {} after installing it: check that the plugin was built for \
-             Wireshark {}.{} (the build uses the tshark on PATH, or TCPWAVE_WIRESHARK={}.{})",
+            "{} does not load {} after installing it: a plugin loads only into the Wireshark \
+             release it was built for. Build it for Wireshark {}.{} and install it again: \
+             `TCPWAVE_WIRESHARK={}.{} cargo build --release -p tcpwave-plugin && tcpwave install`",
             tshark.program().display(),
             destination.display(),
             version.0,
