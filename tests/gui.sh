@@ -13,20 +13,8 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
-packages=(tshark wireshark-qt xvfb xauth imagemagick xdotool dbus-daemon dbus-bin
-    dbus-session-bus-common at-spi2-core gir1.2-atspi-2.0 python3-gi)
-missing=()
-for package in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if ((${#missing[@]})); then
-    echo "gui: installing ${missing[*]}" >&2
-    sudo=()
-    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-    export DEBIAN_FRONTEND=noninteractive
-    "${sudo[@]}" apt-get update -qq
-    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash "$repo/tests/setup.sh" wireshark-qt xvfb xauth imagemagick xdotool dbus-daemon dbus-bin \
+    dbus-session-bus-common at-spi2-core gir1.2-atspi-2.0 python3-gi
 
 if (($# == 0)); then
     cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p tcpwave-plugin

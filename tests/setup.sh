@@ -6,7 +6,8 @@
 # cargo.
 set -euo pipefail
 
-packages=(tshark libwireshark-dev libglib2.0-dev libclang-dev pkg-config binutils time)
+# Extra packages a caller needs (the GUI test's, for one) come as arguments.
+packages=(tshark libwireshark-dev libglib2.0-dev libclang-dev pkg-config binutils time "$@")
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -18,7 +19,7 @@ if ((${#missing[@]})); then
     [ "$(id -u)" -eq 0 ] || sudo=(sudo)
     export DEBIAN_FRONTEND=noninteractive
     "${sudo[@]}" apt-get update -qq
-    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust from https://rustup.rs" >&2; exit 2; }

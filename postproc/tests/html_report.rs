@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use common::{captures_dir, is_root, plugin_tshark, target_dir, tcpwave, which, workspace_root};
+use common::{captures_dir, plugin_tshark, target_dir, tcpwave, which, workspace_root};
 
 /// A file name that would inject an element if it were not escaped.
 const HOSTILE_NAME: &str = "<i class=injected>&amp;\"x'.pcap";
@@ -83,35 +83,16 @@ fn connections_by_tshark(capture: &Path) -> usize {
     streams.len()
 }
 
-/// Chromium, installed with apt (noninteractive) when missing.
+/// Chromium, installed by the repository's setup script when missing.
 fn chromium() -> &'static Path {
     static CHROMIUM: OnceLock<PathBuf> = OnceLock::new();
     CHROMIUM.get_or_init(|| {
         if let Some(path) = which("chromium") {
             return path;
         }
-        let sudo: &[&str] = if is_root() { &[] } else { &["sudo", "-n"] };
-        for apt in [
-            &["apt-get", "update", "-qq"][..],
-            &[
-                "apt-get",
-                "-o",
-                "DPkg::Lock::Timeout=600",
-                "install",
-                "-y",
-                "-qq",
-                "--no-install-recommends",
-                "chromium",
-            ],
-        ] {
-            let command = [sudo, apt].concat();
-            let status = Command::new(command[0])
-                .args(&command[1..])
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .status()
-                .expect("run apt-get");
-            assert!(status.success(), "`{}` failed", command.join(" "));
-        }
+        let setup = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/setup.sh");
+        let status = Command::new("bash").arg(&setup).arg("chromium").status().expect("run tests/setup.sh");
+        assert!(status.success(), "`bash {} chromium` failed", setup.display());
         which("chromium").expect("chromium is on PATH after installing it")
     })
 }
