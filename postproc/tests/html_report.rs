@@ -91,8 +91,16 @@ fn chromium() -> &'static Path {
             return path;
         }
         let setup = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/setup.sh");
-        let status = Command::new("bash").arg(&setup).arg("chromium").status().expect("run tests/setup.sh");
-        assert!(status.success(), "`bash {} chromium` failed", setup.display());
+        let status = Command::new("bash")
+            .arg(&setup)
+            .arg("chromium")
+            .status()
+            .expect("run tests/setup.sh");
+        assert!(
+            status.success(),
+            "`bash {} chromium` failed",
+            setup.display()
+        );
         which("chromium").expect("chromium is on PATH after installing it")
     })
 }

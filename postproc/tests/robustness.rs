@@ -66,6 +66,104 @@ fn broken_files_are_named_and_the_others_reported() {
     assert_eq!(cut["conn_state"], "S1");
 }
 
+/// Issue 5's junk directory: each bad file gets its one line, the good ones their rows, and a
+/// tshark killed midway leaves only whole rows.
+#[test]
+fn a_directory_of_junk_loses_no_work() {
+    let Some(tshark) = plugin_tshark("a_directory_of_junk_loses_no_work") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path();
+    fs::set_permissions(junk, fs::Permissions::from_mode(0o755)).unwrap();
+    let kernel = captures_dir().join("kernel");
+    let refused = fs::read(kernel.join("refused.pcap")).unwrap();
+    let closes = fs::read(kernel.join("client_closes_first.pcap")).unwrap();
+    fs::write(junk.join("good.pcap"), &refused).unwrap();
+    fs::write(junk.join("notes.txt"), "not a capture\n").unwrap();
+    fs::write(junk.join("empty.pcap"), "").unwrap();
+    fs::write(junk.join("truncated.pcap"), &closes[..700]).unwrap();
+    // A pcap header and no packet: a valid capture with nothing to report.
+    fs::write(junk.join("zero.pcap"), &refused[..24]).unwrap();
+    fs::write(junk.join("secret.pcap"), &refused).unwrap();
+    fs::write(junk.join("dies.pcap"), &closes).unwrap();
+    fs::create_dir(junk.join("folder.pcap")).unwrap();
+    std::os::unix::fs::symlink("loop.pcap", junk.join("loop.pcap")).unwrap();
+    for entry in fs::read_dir(junk).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
+    fs::set_permissions(junk.join("secret.pcap"), fs::Permissions::from_mode(0o000)).unwrap();
+    // tshark is killed after a little output on dies.pcap, as a crash would end it.
+    let bin = tempfile::tempdir().unwrap();
+    let dying = bin.path().join("tshark-dies");
+    fs::write(
+        &dying,
+        format!(
+            "#!/bin/bash\nif [[ \"$*\" == *dies.pcap* ]]; then '{}' \"$@\" | head -c 300; kill -KILL $$; fi\nexec '{}' \"$@\"\n",
+            tshark.display(),
+            tshark.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&dying, fs::Permissions::from_mode(0o755)).unwrap();
+
+    let output = tcpwave(
+        &dying,
+        &[
+            "report",
+            "--format",
+            "csv",
+            "--jobs",
+            "1",
+            junk.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "some files failed");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for (file, says) in [
+        ("empty.pcap", "empty file"),
+        ("notes.txt", "not a pcap or pcapng capture"),
+        ("loop.pcap", "symbolic links"),
+        ("secret.pcap", "permission"),
+        ("truncated.pcap", "cut short"),
+        ("dies.pcap", "tshark failed"),
+    ] {
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|line| line.contains(&format!("/{file}")))
+            .collect();
+        assert_eq!(lines.len(), 1, "one line for {file}:\n{stderr}");
+        assert!(lines[0].contains(says), "{file}: {}", lines[0]);
+    }
+    assert_eq!(
+        stderr.lines().count(),
+        6,
+        "nothing else on stderr:\n{stderr}"
+    );
+
+    let text = String::from_utf8_lossy(&output.stdout);
+    let header_columns = text.lines().next().expect("a header").split(',').count();
+    assert!(text.ends_with('\n'), "the last row is whole");
+    let rows = csv_rows(&output.stdout);
+    assert!(
+        rows.iter().all(|row| row.len() == header_columns),
+        "every row is whole"
+    );
+    let mut files: Vec<String> = rows
+        .iter()
+        .map(|row| row["file"].rsplit('/').next().unwrap().to_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        ["dies.pcap", "good.pcap", "truncated.pcap"],
+        "rows of the good and the partly read files"
+    );
+}
+
 #[test]
 fn the_tcpdump_corpus_never_crashes_tcpwave() {
     let Some(tshark) = plugin_tshark("the_tcpdump_corpus_never_crashes_tcpwave") else {
