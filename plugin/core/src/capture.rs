@@ -90,10 +90,6 @@ impl Capture {
         self.connections.get(index as usize)
     }
 
-    pub fn connection_count(&self) -> usize {
-        self.connections.len()
-    }
-
 }
 
 /// One step of a packet, with what it acknowledges and the timings it completes.

@@ -480,10 +480,6 @@ impl Connection {
         &self.sides[side as usize]
     }
 
-    pub fn is_midstream(&self) -> bool {
-        self.midstream
-    }
-
     pub fn active_closer(&self) -> Option<Side> {
         self.active_closer
     }
