@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use tcpwave_tests::pcap::{ip_frame, PcapWriter, Segment, ACK, FIN, PROTOCOL_TCP, PSH, RST, SYN};
-use tcpwave_tests::{fields_args, parse_fields, Run, Tshark};
+use tcpwave_tests::{boolean_digits, fields_args, parse_fields, Run, Tshark};
 use tempfile::TempDir;
 
 /// Columns compared with and without tcpwave.
@@ -114,7 +114,7 @@ impl Row {
                 " acks {} expect {} ok {}",
                 self.cell("tcpwave.acks_frame"),
                 self.cell("tcpwave.expected_ack"),
-                self.cell("tcpwave.ack_ok")
+                boolean_digits(self.cell("tcpwave.ack_ok"))
             )
             .unwrap();
         }

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use tcpwave_tests::{captures, name, Tshark};
+use tcpwave_tests::{boolean_digits, captures, expected_file, expected_labels, name, Tshark};
 
 /// The expected files' columns, in order, and the field each one is.
 const COLUMNS: &[(&str, &str)] = &[
@@ -23,37 +23,23 @@ const COLUMNS: &[(&str, &str)] = &[
     ("ack_ok", "tcpwave.ack_ok"),
 ];
 
-fn expected_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("expected")
-}
-
-fn expected_file(capture: &Path) -> PathBuf {
-    let stem = capture
-        .file_stem()
-        .expect("a capture has a name")
-        .to_string_lossy();
-    expected_dir().join(format!("{stem}.tsv"))
-}
-
-/// An expected file's rows by frame number; `#` lines are comments.
-fn read_expected(path: &Path) -> BTreeMap<String, Vec<String>> {
-    let text =
-        fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let mut lines = text.lines().filter(|line| !line.starts_with('#'));
-    let header: Vec<&str> = COLUMNS.iter().map(|(column, _)| *column).collect();
+/// An expected file's rows by frame number, checked for the columns of [`COLUMNS`].
+fn read_expected(capture: &Path) -> BTreeMap<String, Vec<String>> {
+    let path = expected_file(capture);
+    let (header, lines) = expected_labels(capture);
+    let columns: Vec<&str> = COLUMNS.iter().map(|(column, _)| *column).collect();
     assert_eq!(
-        lines.next(),
-        Some(header.join("\t").as_str()),
+        header,
+        columns,
         "{}: the first non-comment line must be the header",
         path.display()
     );
     let mut rows = BTreeMap::new();
-    for line in lines {
-        let row: Vec<String> = line.split('\t').map(String::from).collect();
+    for row in lines {
         assert_eq!(
             row.len(),
             COLUMNS.len(),
-            "{}: line {line:?} does not have {} columns",
+            "{}: line {row:?} does not have {} columns",
             path.display(),
             COLUMNS.len()
         );
@@ -135,11 +121,14 @@ fn every_kernel_capture_is_labelled_as_its_expected_file_says() {
             .unwrap();
             continue;
         }
-        let expected = read_expected(&expected_path);
+        let expected = read_expected(capture);
         let actual = tshark
             .fields(&tshark.readable_copy(capture), &[], &fields)
             .into_iter()
-            .map(|row| (row[0].clone(), row))
+            .map(|row| {
+                let row: Vec<String> = row.iter().map(|cell| boolean_digits(cell)).collect();
+                (row[0].clone(), row)
+            })
             .collect();
         compare(&name(capture), &expected, &actual, &mut report);
     }
@@ -155,7 +144,8 @@ fn every_expected_file_has_its_capture() {
         .iter()
         .map(|capture| expected_file(capture))
         .collect();
-    for entry in fs::read_dir(expected_dir()).expect("tests/expected/ exists") {
+    let expected_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("expected");
+    for entry in fs::read_dir(expected_dir).expect("tests/expected/ exists") {
         let path = entry.expect("readable folder entry").path();
         assert!(
             wanted.contains(&path),

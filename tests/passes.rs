@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::path::Path;
 
-use tcpwave_tests::{captures, name, nanoseconds, Tshark};
+use tcpwave_tests::{captures, expected_labels, name, nanoseconds, Tshark};
 
 /// Every per-packet tcpwave field, after the frame number.
 const LABELS: &[&str] = &[
@@ -261,4 +262,134 @@ fn handshake_times_match_the_frame_times() {
         "no kernel capture has a connection with handshake steps 1 and 3"
     );
     assert!(report.is_empty(), "handshake times are wrong:\n{report}");
+}
+
+/// `tshark -q -z tcpwave,tree` as counts by topic path ("Steps/Handshake 1 (SYN)").
+fn statistics(tshark: &Tshark, capture: &Path, options: &[&str]) -> BTreeMap<String, u64> {
+    let mut args = vec![
+        "-q",
+        "-z",
+        "tcpwave,tree",
+        "-r",
+        capture.to_str().expect("a UTF-8 path"),
+    ];
+    args.extend(options);
+    let run = tshark.run(&args);
+    let mut counts = BTreeMap::new();
+    // Each item is indented one space deeper than its parent; columns are two or more spaces apart.
+    let mut parents: Vec<String> = Vec::new();
+    let rows = run
+        .expect_clean()
+        .lines()
+        .skip_while(|line| !line.starts_with("Topic / Item"));
+    for line in rows.skip(2).take_while(|line| !line.starts_with("---")) {
+        let depth = line.len() - line.trim_start().len();
+        let mut cells = line
+            .trim_start()
+            .split("  ")
+            .filter(|cell| !cell.is_empty());
+        let (Some(topic), Some(count)) = (cells.next(), cells.next()) else {
+            continue;
+        };
+        parents.truncate(depth);
+        parents.push(topic.trim().to_owned());
+        let count = count
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("no count in {line:?}"));
+        counts.insert(parents.join("/"), count);
+    }
+    assert!(
+        !counts.is_empty(),
+        "no statistics tree in:\n{}",
+        run.expect_clean()
+    );
+    counts
+}
+
+/// The statistics tree's name for a step of the expected files ("handshake_step", "2").
+fn step_topic(column: &str, number: &str) -> String {
+    match (column, number) {
+        ("handshake_step", "1") => "Handshake 1 (SYN)",
+        ("handshake_step", "2") => "Handshake 2 (SYN/ACK)",
+        ("handshake_step", "3") => "Handshake 3 (ACK)",
+        ("teardown_step", "1") => "Teardown 1 (FIN)",
+        ("teardown_step", "2") => "Teardown 2 (ACK of FIN)",
+        ("teardown_step", "3") => "Teardown 3 (FIN)",
+        ("teardown_step", "4") => "Teardown 4 (ACK of FIN)",
+        _ => panic!("no step {column} {number}"),
+    }
+    .to_owned()
+}
+
+/// Steps and repeats counted from the hand-written expected labels; connections and their
+/// verdicts from the tcp.stream numbers and [`VERDICTS`].
+fn expected_statistics(tshark: &Tshark, capture: &Path) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    let mut add = |topic: String| *counts.entry(topic).or_insert(0) += 1;
+    let (header, rows) = expected_labels(capture);
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|c| c == name)
+            .expect("an expected column")
+    };
+    for row in &rows {
+        let repeated = row[column("repeat")] == "1";
+        for kind in ["handshake_step", "teardown_step"] {
+            for number in row[column(kind)].split(',').filter(|n| !n.is_empty()) {
+                add("Steps".into());
+                add(format!("Steps/{}", step_topic(kind, number)));
+                if repeated {
+                    add("Repeated steps".into());
+                    add(format!("Repeated steps/{}", step_topic(kind, number)));
+                }
+            }
+        }
+    }
+    let streams: std::collections::BTreeSet<String> = tshark
+        .fields(capture, &[], &["tcp.stream"])
+        .into_iter()
+        .map(|row| row[0].clone())
+        .collect();
+    let capture_name = name(capture);
+    let (_, handshake, teardown) = VERDICTS
+        .iter()
+        .find(|(name, _, _)| *name == capture_name)
+        .unwrap_or_else(|| panic!("{capture_name}: no expected verdicts in VERDICTS"));
+    let connections = streams.len() as u64;
+    counts.insert("Connections".into(), connections);
+    for (topic, verdict) in [("Handshake", handshake), ("Teardown", teardown)] {
+        counts.insert(format!("Connections/{topic}"), connections);
+        counts.insert(format!("Connections/{topic}/{verdict}"), connections);
+    }
+    counts
+}
+
+#[test]
+fn statistics_tree_counts_the_expected_labels_in_one_pass_and_two() {
+    let tshark = Tshark::with_plugin();
+    let mut report = String::new();
+    for capture in captures("kernel") {
+        let copy = tshark.readable_copy(&capture);
+        let expected = expected_statistics(&tshark, &copy);
+        for (what, options) in [("one-pass", &[][..]), ("two-pass", &["-2"][..])] {
+            let actual = statistics(&tshark, &copy, options);
+            // The tree lists every item with a count of 0 too; the anomalies are checked elsewhere.
+            let shown: BTreeMap<&String, &u64> = actual
+                .iter()
+                .filter(|(topic, count)| **count > 0 && !topic.starts_with("Anomalies"))
+                .collect();
+            let wanted: BTreeMap<&String, &u64> = expected.iter().collect();
+            if shown != wanted {
+                writeln!(
+                    report,
+                    "{} ({what}):\n  expected {wanted:?}\n  actual   {shown:?}",
+                    name(&capture)
+                )
+                .unwrap();
+            }
+        }
+    }
+    assert!(report.is_empty(), "tshark -z tcpwave,tree:\n{report}");
 }

@@ -31,9 +31,10 @@ struct State {
 
 /// Ids of the protocols and fields a TCP layer is read from. Ports, sequence numbers and flags
 /// come straight from the header bytes under the `tcp` item, and the source address from those
-/// under the `ip` or `ipv6` item: protocol items always exist at the top of the tree, whereas each
-/// field Wireshark must build for a post-dissector costs it work on every packet. Only what TCP
-/// computes is asked for.
+/// under the `ip` or `ipv6` item; each field Wireshark must build for a post-dissector costs it
+/// work on every packet, so of TCP's fields only what TCP computes is asked for. The protocols
+/// are asked for too: under `tshark -T fields`, Wireshark 4.6 leaves out the items of protocols
+/// nobody asked for (seen with 4.6.4), where 4.0 to 4.4 build them all.
 struct TcpFields {
     ip: c_int,
     ipv6: c_int,
@@ -48,8 +49,8 @@ impl TcpFields {
         Some(TcpFields { ip: id(c"ip")?, ipv6: id(c"ipv6")?, tcp: id(c"tcp")?, stream: id(c"tcp.stream")?, len: id(c"tcp.len")? })
     }
 
-    fn wanted(&self) -> [c_int; 2] {
-        [self.stream, self.len]
+    fn wanted(&self) -> [c_int; 5] {
+        [self.ip, self.ipv6, self.tcp, self.stream, self.len]
     }
 }
 

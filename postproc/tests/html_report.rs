@@ -184,9 +184,7 @@ fn report(tshark: &Path, page: &Path, captures: &[&Path]) {
 
 #[test]
 fn every_connection_renders_as_a_row_and_a_diagram() {
-    let Some(tshark) = plugin_tshark("every_connection_renders_as_a_row_and_a_diagram") else {
-        return;
-    };
+    let tshark = plugin_tshark();
     let dir = shared_tempdir();
     let sample = workspace_root().join("tests/data/sample.pcap");
     let hostile = dir.path().join(HOSTILE_NAME);
@@ -276,10 +274,7 @@ fn every_connection_renders_as_a_row_and_a_diagram() {
 
 #[test]
 fn the_sample_page_is_screenshotted_without_console_messages() {
-    let Some(tshark) = plugin_tshark("the_sample_page_is_screenshotted_without_console_messages")
-    else {
-        return;
-    };
+    let tshark = plugin_tshark();
     let dir = shared_tempdir();
     let page = dir.path().join("report.html");
     report(

@@ -321,9 +321,7 @@ fn is_time(text: &str) -> bool {
 
 #[test]
 fn every_kernel_capture_row_matches_the_specification() {
-    let Some(tshark) = plugin_tshark("every_kernel_capture_row_matches_the_specification") else {
-        return;
-    };
+    let tshark = plugin_tshark();
     let kernel = captures_dir().join("kernel");
     let output = tcpwave(
         tshark,
@@ -421,9 +419,7 @@ fn every_kernel_capture_row_matches_the_specification() {
 
 #[test]
 fn summary_totals_the_kernel_captures() {
-    let Some(tshark) = plugin_tshark("summary_totals_the_kernel_captures") else {
-        return;
-    };
+    let tshark = plugin_tshark();
     let kernel = captures_dir().join("kernel");
     let output = tcpwave(
         tshark,
@@ -457,9 +453,7 @@ fn summary_totals_the_kernel_captures() {
 
 #[test]
 fn ladder_draws_a_three_way_close() {
-    let Some(tshark) = plugin_tshark("ladder_draws_a_three_way_close") else {
-        return;
-    };
+    let tshark = plugin_tshark();
     let capture = captures_dir().join("kernel/client_closes_first.pcap");
     let output = tcpwave(
         tshark,

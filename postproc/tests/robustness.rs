@@ -10,9 +10,7 @@ use common::{captures_dir, csv_rows, plugin_tshark, tcpwave};
 
 #[test]
 fn broken_files_are_named_and_the_others_reported() {
-    let Some(tshark) = plugin_tshark("broken_files_are_named_and_the_others_reported") else {
-        return;
-    };
+    let tshark = plugin_tshark();
     let dir = tempfile::tempdir().unwrap();
     // tshark runs as another user in the tests: let it read the files.
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
@@ -70,9 +68,7 @@ fn broken_files_are_named_and_the_others_reported() {
 /// tshark killed midway leaves only whole rows.
 #[test]
 fn a_directory_of_junk_loses_no_work() {
-    let Some(tshark) = plugin_tshark("a_directory_of_junk_loses_no_work") else {
-        return;
-    };
+    let tshark = plugin_tshark();
     let dir = tempfile::tempdir().unwrap();
     let junk = dir.path();
     fs::set_permissions(junk, fs::Permissions::from_mode(0o755)).unwrap();
@@ -166,9 +162,7 @@ fn a_directory_of_junk_loses_no_work() {
 
 #[test]
 fn the_tcpdump_corpus_never_crashes_tcpwave() {
-    let Some(tshark) = plugin_tshark("the_tcpdump_corpus_never_crashes_tcpwave") else {
-        return;
-    };
+    let tshark = plugin_tshark();
     let corpus = captures_dir().join("tcpdump");
     let output = tcpwave(
         tshark,

@@ -1,6 +1,9 @@
 //! Harness for the integration tests: builds the plugin once per test process, gives tshark a
 //! private plugin folder holding it, runs tshark and parses its `-T fields` output.
 //!
+//! `TCPWAVE_TEST_PLUGIN=<path to tcpwave.so>` tests that build instead, e.g. one built for another
+//! Wireshark release by tests/wireshark-releases.sh, which runs these tests under that release.
+//!
 //! tshark run as root ignores `WIRESHARK_PLUGIN_DIR` and the personal plugin folder, so as root it
 //! runs as nobody (uid/gid 65534) through `setpriv`, in a temporary folder that nobody can read.
 
@@ -64,6 +67,15 @@ pub fn plugin() -> &'static Path {
 }
 
 fn build_plugin() -> PathBuf {
+    if let Some(prebuilt) = std::env::var_os("TCPWAVE_TEST_PLUGIN") {
+        let prebuilt = PathBuf::from(prebuilt);
+        assert!(
+            prebuilt.is_file(),
+            "TCPWAVE_TEST_PLUGIN={} is not a file",
+            prebuilt.display()
+        );
+        return prebuilt;
+    }
     let repo = repo_root();
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo.join("target"), PathBuf::from);
@@ -265,7 +277,12 @@ impl Tshark {
             .collect();
         let mut program = wrapper.to_vec();
         if running_as_root() {
-            program.extend(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]);
+            program.extend([
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+            ]);
         }
         program.push("tshark");
         let mut command = Command::new(program[0]);
@@ -316,6 +333,45 @@ impl Tshark {
         let run = self.run(&args);
         parse_fields(run.expect_clean(), fields.len())
     }
+}
+
+/// Where the hand-written expected labels of a kernel capture are: `tests/expected/<stem>.tsv`.
+pub fn expected_file(capture: &Path) -> PathBuf {
+    let stem = capture
+        .file_stem()
+        .expect("a capture has a name")
+        .to_string_lossy();
+    repo_root()
+        .join("tests/expected")
+        .join(format!("{stem}.tsv"))
+}
+
+/// A capture's expected labels ([`expected_file`]): the header and the rows, without the `#`
+/// comment lines.
+pub fn expected_labels(capture: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let path = expected_file(capture);
+    let text =
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let mut lines = text.lines().filter(|line| !line.starts_with('#'));
+    let split = |line: &str| line.split('\t').map(String::from).collect::<Vec<_>>();
+    let header = split(
+        lines
+            .next()
+            .unwrap_or_else(|| panic!("{} is empty", path.display())),
+    );
+    (header, lines.map(split).collect())
+}
+
+/// A boolean field as tshark 4.0 prints it (`1`, `0`, `1,0`): later releases print `True`/`False`.
+pub fn boolean_digits(cell: &str) -> String {
+    cell.split(',')
+        .map(|value| match value {
+            "True" => "1",
+            "False" => "0",
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// "name<TAB>version<TAB>type<TAB>path" lines, names padded with spaces.

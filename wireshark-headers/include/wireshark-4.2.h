@@ -6,14 +6,13 @@
  * tree_data_t.visible is a 4-byte gboolean, as in 4.0), but field_info
  * already holds its value by pointer and fvalue_t is opaque, as in 4.4.
  *
- * No 4.2 headers are packaged for Debian, and the tag v4.2.x versions of
- * epan/proto.h and epan/expert.h could not be read, so unlike the other
- * versions these declarations are not checked against the real headers.
- * Where 4.0 and 4.4 differ and 4.2's form is unknown, the declaration is
- * the one that is right either way on x86-64: proto_tree_add_boolean()
- * is given 64 bits (a callee that takes 32 reads the low half of the same
- * register), and expert_add_info_format() is declared as returning
- * nothing (its result, if any, is never read).
+ * Written from the headers of tag v4.2.2 as packaged by Ubuntu 24.04
+ * (libwireshark-dev, libwsutil-dev 4.2.2-1.1build3): epan/proto.h,
+ * epan/packet_info.h, epan/expert.h, epan/packet.h, epan/tap.h,
+ * epan/stats_tree.h, epan/epan.h, epan/column-utils.h, epan/tvbuff.h,
+ * epan/value_string.h, epan/tfs.h, epan/ftypes/ftypes.h, wsutil/nstime.h.
+ * Like 4.0, proto_tree_add_boolean() still takes 32 bits; like 4.4,
+ * expert_add_info_format() returns the item it added.
  */
 #ifndef TCPWAVE_WIRESHARK_4_2_H
 #define TCPWAVE_WIRESHARK_4_2_H
@@ -304,7 +303,7 @@ proto_item *proto_tree_add_item(proto_tree *tree, int hfindex, tvbuff_t *tvb,
 proto_item *proto_tree_add_uint(proto_tree *tree, int hfindex, tvbuff_t *tvb,
                                 gint start, gint length, guint32 value);
 proto_item *proto_tree_add_boolean(proto_tree *tree, int hfindex, tvbuff_t *tvb,
-                                   gint start, gint length, guint64 value);
+                                   gint start, gint length, guint32 value);
 proto_item *proto_tree_add_string(proto_tree *tree, int hfindex, tvbuff_t *tvb,
                                   gint start, gint length, const char *value);
 proto_item *proto_tree_add_time(proto_tree *tree, int hfindex, tvbuff_t *tvb,
@@ -319,8 +318,8 @@ void proto_item_set_text(proto_item *pi, const char *format, ...);
 /* epan/expert.h */
 expert_module_t *expert_register_protocol(int id);
 void expert_register_field_array(expert_module_t *module, ei_register_info *ei, const int num_records);
-void expert_add_info_format(packet_info *pinfo, proto_item *pi, expert_field *eiindex,
-                            const char *format, ...);
+proto_item *expert_add_info_format(packet_info *pinfo, proto_item *pi, expert_field *eiindex,
+                                   const char *format, ...);
 
 /* epan/packet.h */
 dissector_handle_t create_dissector_handle(dissector_t dissector, const int proto);

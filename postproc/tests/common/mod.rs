@@ -32,31 +32,25 @@ pub fn target_dir() -> PathBuf {
     exe.ancestors().nth(3).expect("target directory").to_owned()
 }
 
-/// The plugin library: built here (release) if it is not there yet.
+/// The plugin library: `TCPWAVE_TEST_PLUGIN` when set (a build for another Wireshark release,
+/// see tests/wireshark-releases.sh), else built here in release mode (a no-op when up to date).
 fn plugin_library() -> Result<PathBuf, String> {
+    if let Some(prebuilt) = std::env::var_os("TCPWAVE_TEST_PLUGIN") {
+        return Ok(PathBuf::from(prebuilt));
+    }
     let target = target_dir();
-    let built = target.join("release").join("libtcpwave.so");
-    if !built.is_file() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--release", "-p", "tcpwave-plugin"])
-            .current_dir(workspace_root())
-            .env("CARGO_TARGET_DIR", &target)
-            .status()
-            .map_err(|error| format!("cannot run cargo: {error}"))?;
-        if !status.success() {
-            return Err(format!(
-                "`cargo build --release -p tcpwave-plugin` failed ({status})"
-            ));
-        }
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "-p", "tcpwave-plugin"])
+        .current_dir(workspace_root())
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    if !status.success() {
+        return Err(format!(
+            "`cargo build --release -p tcpwave-plugin` failed ({status})"
+        ));
     }
-    if built.is_file() {
-        Ok(built)
-    } else {
-        Err(format!(
-            "no plugin at {} after building it",
-            built.display()
-        ))
-    }
+    Ok(target.join("release").join("libtcpwave.so"))
 }
 
 pub fn is_root() -> bool {
@@ -82,7 +76,10 @@ fn build_wrapper() -> Result<PathBuf, String> {
     let tshark = which("tshark").ok_or("tshark is not installed")?;
     let base = std::env::temp_dir().join(format!("tcpwave-cli-tests-{}", std::process::id()));
     let home = base.join("home");
-    let epan = home.join(".local/lib/wireshark/plugins/4.0/epan");
+    let epan = home
+        .join(".local/lib/wireshark/plugins")
+        .join(plugin_version_folder(&tshark)?)
+        .join("epan");
     fs::create_dir_all(&epan).map_err(|error| error.to_string())?;
     fs::copy(&plugin, epan.join("tcpwave.so")).map_err(|error| error.to_string())?;
     for dir in [&base, &home]
@@ -109,6 +106,22 @@ fn build_wrapper() -> Result<PathBuf, String> {
     Ok(wrapper)
 }
 
+/// The folder name plugins of this tshark's release live in ("4.0"): the last part of its
+/// global plugin folder.
+fn plugin_version_folder(tshark: &Path) -> Result<String, String> {
+    let output = Command::new(tshark)
+        .args(["-G", "folders"])
+        .output()
+        .map_err(|error| format!("cannot run {}: {error}", tshark.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("Global Plugins:"))
+        .and_then(|folder| Path::new(folder.trim()).file_name())
+        .map(|name| name.to_string_lossy().into_owned())
+        .ok_or_else(|| format!("`tshark -G folders` names no global plugin folder:\n{stdout}"))
+}
+
 pub fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
@@ -116,23 +129,13 @@ pub fn which(name: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// The tshark wrapper to hand to the CLI; None (with the reason printed) only while the
-/// workspace has no plugin package yet. Once it has one, failing to build it fails the test.
-pub fn plugin_tshark(test: &str) -> Option<&'static Path> {
-    static WRAPPER: OnceLock<Option<PathBuf>> = OnceLock::new();
-    let wrapper = WRAPPER.get_or_init(|| {
-        if !workspace_root().join("plugin/Cargo.toml").is_file() {
-            return None;
-        }
-        Some(
-            build_wrapper()
-                .unwrap_or_else(|reason| panic!("cannot run tshark with the plugin: {reason}")),
-        )
-    });
-    if wrapper.is_none() {
-        eprintln!("skipping {test}: the workspace has no plugin package (plugin/Cargo.toml) yet");
-    }
-    wrapper.as_deref()
+/// The tshark wrapper to hand to the CLI, built once per test process.
+pub fn plugin_tshark() -> &'static Path {
+    static WRAPPER: OnceLock<PathBuf> = OnceLock::new();
+    WRAPPER.get_or_init(|| {
+        build_wrapper()
+            .unwrap_or_else(|reason| panic!("cannot run tshark with the plugin: {reason}"))
+    })
 }
 
 pub fn tcpwave(tshark: &Path, args: &[&str]) -> Output {
