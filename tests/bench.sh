@@ -9,7 +9,8 @@
 #   --runs N        runs of each side of each pair (default 3)
 #   --capture FILE  benchmark this capture instead of the bulk one
 #   --quick         a fast sanity run: the first 100k packets of the capture, batch on 20k-packet copies
-#   --only PAIRS    plugin, summary, cli, batch or cost (comma separated or repeated; default all)
+#   --only PAIRS    plugin, summary, cli, batch, cost or instructions (comma separated or
+#                   repeated; default all)
 #
 # Pairs (A | B):
 #   plugin   tshark -r CAP -T fields -e frame.number -e tcp.stream, no plugin
@@ -24,6 +25,10 @@
 #            library and reported separately.
 #   batch    tcpwave report DIR --jobs 1 | --jobs 2, DIR = 8 hard links to the first 100k packets of
 #            CAP                                                          target: speed-up A/B >= 1.7
+#   instructions  the plugin pair's instructions per packet under valgrind's callgrind, on the first
+#            20k packets less a run on tests/data/sample.pcap (tshark's start-up). Counts, unlike
+#            times, do not vary with the machine's load: a change's effect shows even where the
+#            time ratio's noise (about +-5% here) hides it. Memory stalls do not show in counts.
 #   cost     (peak RSS with the plugin - without) / frames and / connections, from the plugin pair
 #            (and the summary pair when it ran); runs the plugin pair if it was not selected.
 #
@@ -42,7 +47,7 @@ export LC_ALL=C
 repo=$(cd "$(dirname "$0")/.." && pwd)
 bench_dir=${TCPWAVE_BENCH_DIR:-$HOME/.cache/tcpwave-bench}
 generator=$(realpath -m "$repo/../shared/captures/gen/kernel_scenarios.py")
-all_pairs=(plugin summary cli batch cost)
+all_pairs=(plugin summary cli batch cost instructions)
 
 usage() {
     sed -n '/^#   bash tests/,/^#   --only/p' "$0" | sed 's/^# \{0,1\}//'
@@ -474,6 +479,35 @@ if wants batch && [[ -z $cli_skip ]]; then
     run_pair batch "batch 8 x $batch_frames pkts" "--jobs 1" "--jobs 2" batch_a batch_b
 fi
 
+if wants instructions; then
+    command -v valgrind >/dev/null || apt_install valgrind
+    # instructions_of LABEL TSHARK CAPTURE FIELD: the instructions callgrind counts in one run.
+    instructions_of() {
+        local label=$1 runner=$2 file=$3 field=$4 out=$work/callgrind.$1
+        local tool=(valgrind --tool=callgrind --callgrind-out-file="$out")
+        # Under the wrapper, valgrind must sit between setpriv and tshark: re-exec it in between.
+        sed "s|exec setpriv \(.*\) '$tshark_bin'|exec setpriv \1 ${tool[*]} '$tshark_bin'|; s|^exec '$tshark_bin'|exec ${tool[*]} '$tshark_bin'|" \
+            "$runner" >"$work/bin/valgrind-$label"
+        chmod 0755 "$work/bin/valgrind-$label"
+        touch "$out" && chmod 0666 "$out"
+        "$work/bin/valgrind-$label" -r "$file" -T fields -e frame.number -e "$field" >/dev/null 2>"$work/logs/callgrind-$label.log" ||
+            die "callgrind run $label failed: $(tail -n 5 "$work/logs/callgrind-$label.log")"
+        awk '/^summary:/ { print $2 }' "$out"
+    }
+    slice20k=$(slice "$source_capture" 20000 slice20k.pcap)
+    cp "$repo/tests/data/sample.pcap" "$work/start.pcap" && chmod 0644 "$work/start.pcap"
+    log "instructions: callgrind, 4 runs of about a minute each"
+    ir_a=$(instructions_of bare "$tshark_bare" "$slice20k" tcp.stream)
+    ir_b=$(instructions_of plugin "$tshark_plugin" "$slice20k" tcpwave.step)
+    ir_a0=$(instructions_of bare-start "$tshark_bare" "$work/start.pcap" tcp.stream)
+    ir_b0=$(instructions_of plugin-start "$tshark_plugin" "$work/start.pcap" tcpwave.step)
+    packets_20k=$(packets_of "$slice20k")
+    packets_start=$(packets_of "$work/start.pcap")
+    per_packet() { awk -v r="$1" -v r0="$2" -v n="$3" -v n0="$4" 'BEGIN { printf "%.0f", (r - r0) / (n - n0) }'; }
+    result[instructions.a]=$(per_packet "$ir_a" "$ir_a0" "$packets_20k" "$packets_start")
+    result[instructions.b]=$(per_packet "$ir_b" "$ir_b0" "$packets_20k" "$packets_start")
+fi
+
 connections=
 if wants cost; then
     # Connections = distinct tcp.stream values, counted once per capture content and cached.
@@ -529,6 +563,11 @@ skipped_row() { row "$1" - - - - - "skipped: $2"; }
 
 if [[ -n ${result[plugin.title]:-} ]]; then pair_rows plugin 1.05 1.05; fi
 if [[ -n ${result[summary.title]:-} ]]; then pair_rows summary "" ""; fi
+if [[ -n ${result[instructions.a]:-} ]]; then
+    r=$(ratio "${result[instructions.a]}" "${result[instructions.b]}")
+    row "plugin fields (callgrind)" "instr" "${result[instructions.a]}/pkt" "${result[instructions.b]}/pkt" "$r" "" \
+        "report (instructions per packet, first 20k packets, start-up left out)"
+fi
 if wants cli; then
     if [[ -n $cli_skip ]]; then
         skipped_row "cli report csv" "$cli_skip"

@@ -168,7 +168,7 @@ for release in "${releases[@]}"; do
 
     build_env=(TCPWAVE_WIRESHARK="$release" TCPWAVE_WIRESHARK_INCLUDE="$root/usr/include/wireshark")
     release_target=$target/wireshark-$release
-    if ! (cd "$repo" && env "${build_env[@]}" "$cargo" test -q -p wireshark-headers --test layout \
+    if ! (cd "$repo" && env "${build_env[@]}" "$cargo" test -q --release -p wireshark-headers --test layout \
         --target-dir "$release_target"); then
         log "$release: the declarations do not match the real $release headers"
         failed+=("$release (layout)")

@@ -13,6 +13,8 @@ use wireshark_headers as ws;
 
 use crate::{dissector, stats};
 
+pub use ws::PROTOCOL_ITEMS_MUST_BE_ASKED_FOR;
+
 /// Version string Wireshark shows in its plugin list. Wireshark reads a char array, not a pointer.
 #[no_mangle]
 #[used]

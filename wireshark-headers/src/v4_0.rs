@@ -12,6 +12,10 @@ pub fn field_value(fi: &field_info) -> *mut fvalue_t {
     ptr::from_ref(&fi.value).cast_mut()
 }
 
+/// Whether a post-dissector must ask for the protocol items it reads: 4.0
+/// builds the item of every protocol a packet holds.
+pub const PROTOCOL_ITEMS_MUST_BE_ASKED_FOR: bool = false;
+
 /// Whether anyone will display the tree `tree_data` belongs to.
 pub fn tree_is_visible(tree_data: &tree_data_t) -> bool {
     tree_data.visible != 0

@@ -10,6 +10,10 @@ pub fn field_value(fi: &field_info) -> *mut fvalue_t {
     fi.value
 }
 
+/// Whether a post-dissector must ask for the protocol items it reads: 4.2
+/// builds the item of every protocol a packet holds.
+pub const PROTOCOL_ITEMS_MUST_BE_ASKED_FOR: bool = false;
+
 /// Whether anyone will display the tree `tree_data` belongs to.
 pub fn tree_is_visible(tree_data: &tree_data_t) -> bool {
     tree_data.visible != 0

@@ -11,6 +11,11 @@ pub fn field_value(fi: &field_info) -> *mut fvalue_t {
     fi.value
 }
 
+/// Whether a post-dissector must ask for the protocol items it reads: under
+/// `tshark -T fields`, 4.6 leaves out the items of protocols nobody asked for
+/// (seen with 4.6.4), where 4.4 builds them all.
+pub const PROTOCOL_ITEMS_MUST_BE_ASKED_FOR: bool = cfg!(wireshark = "4.6");
+
 /// Whether anyone will display the tree `tree_data` belongs to.
 pub fn tree_is_visible(tree_data: &tree_data_t) -> bool {
     tree_data.visible
