@@ -9,13 +9,11 @@ use anyhow::{anyhow, Context, Result};
 
 use crate::cli::InstallArgs;
 use crate::profile;
-use crate::tshark::{check_version, running_as_root, Tshark, TSHARK_ENV};
+use crate::tshark::{check_version, running_as_root, Tshark, INSTALLED_PLUGIN, TSHARK_ENV};
 use crate::{Fatal, Outcome};
 
 /// The file name cargo gives the plugin library, found next to the `tcpwave` binary.
 const BUILT_PLUGIN: &str = "libtcpwave.so";
-/// The file name in the plugin folder.
-const INSTALLED_PLUGIN: &str = "tcpwave.so";
 
 fn built_plugin(explicit: Option<&Path>) -> Result<PathBuf, Fatal> {
     if let Some(path) = explicit {

@@ -12,6 +12,8 @@ use anyhow::{anyhow, Context, Result};
 use crate::fields::{LineError, Packet, FIELDS};
 use crate::Fatal;
 
+/// The plugin's file name in a plugin folder's `epan/`.
+pub const INSTALLED_PLUGIN: &str = "tcpwave.so";
 /// The Wireshark releases the plugin can be built for. A plugin loads only into the major.minor
 /// release it was built for, which `check_ready` verifies by asking tshark whether it loaded it.
 pub const SUPPORTED_VERSIONS: [(u32, u32); 4] = [(4, 0), (4, 2), (4, 4), (4, 6)];
@@ -173,6 +175,15 @@ impl Tshark {
     }
 
     pub fn plugin_missing_advice(&self, (major, minor, _): (u32, u32, u32)) -> String {
+        if let Some(installed) = self.installed_plugin() {
+            return format!(
+                "{} is installed but {} (Wireshark {major}.{minor}) does not load it: it was built \
+                 for another Wireshark release. Build it for {major}.{minor} and install it again: \
+                 `TCPWAVE_WIRESHARK={major}.{minor} cargo build --release -p tcpwave-plugin && tcpwave install`",
+                installed.display(),
+                self.program.display(),
+            );
+        }
         let mut advice = format!(
             "the tcpwave plugin is not loaded by {}: run `tcpwave install` to copy it into \
              Wireshark's plugin folder ({major}.{minor}/epan/ under ~/.local/lib/wireshark/plugins/)",
@@ -184,6 +195,19 @@ impl Tshark {
                        plugin folder instead, or run tcpwave as a normal user";
         }
         advice
+    }
+
+    /// A tcpwave.so in a plugin folder this tshark reads (as root, not the personal one).
+    fn installed_plugin(&self) -> Option<PathBuf> {
+        let ignores_personal = running_as_root() && !self.named_by_env;
+        self.folders()
+            .ok()?
+            .into_iter()
+            .filter(|(name, _)| {
+                name == "Global Plugins" || (name == "Personal Plugins" && !ignores_personal)
+            })
+            .map(|(_, folder)| Path::new(&folder).join("epan").join(INSTALLED_PLUGIN))
+            .find(|path| path.is_file())
     }
 
     /// Checks a display filter by running it over an empty capture.

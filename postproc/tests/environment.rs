@@ -118,6 +118,36 @@ fn doctor_says_what_is_missing() {
 }
 
 #[test]
+fn doctor_and_report_name_a_plugin_built_for_another_release() {
+    let dir = tempfile::tempdir().unwrap();
+    // Installed, but this tshark (4.2) never lists it: what a build for another release looks like.
+    let installed = dir.path().join("personal/4.0/epan/tcpwave.so");
+    fs::create_dir_all(installed.parent().unwrap()).unwrap();
+    fs::write(&installed, b"a build for another release").unwrap();
+    let tshark = fake_tshark(dir.path(), "4.2.2");
+    let command =
+        "`TCPWAVE_WIRESHARK=4.2 cargo build --release -p tcpwave-plugin && tcpwave install`";
+
+    let doctor = tcpwave(&tshark, &["doctor"]);
+    assert_eq!(doctor.status.code(), Some(2));
+    let report = String::from_utf8_lossy(&doctor.stdout);
+    assert!(
+        report.contains(&format!("{} is installed but", installed.display())),
+        "{report}"
+    );
+    assert!(
+        report.contains("(Wireshark 4.2) does not load it"),
+        "{report}"
+    );
+    assert!(report.contains(command), "{report}");
+
+    let capture = captures_dir().join("kernel/refused.pcap");
+    let output = tcpwave(&tshark, &["report", capture.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains(command), "{}", stderr(&output));
+}
+
+#[test]
 fn install_without_a_built_plugin_says_how_to_build_it() {
     let dir = tempfile::tempdir().unwrap();
     let tshark = fake_tshark(dir.path(), "4.0.17");
