@@ -89,16 +89,24 @@ make_root() {
     if [[ -f $root/.tcpwave-ready && $(root_release "$root") == "$release" ]]; then
         return
     fi
-    rm -rf "$root"
     log "$release: making a $name ($suite) root in $root"
     # Ubuntu's suites all use debootstrap's gutsy script; Debian 12's debootstrap predates noble.
     local script=()
     [[ $mirror == *ubuntu* ]] && script=(/usr/share/debootstrap/scripts/gutsy)
     # debootstrap lays down the base system; apt inside the root then installs tshark, as it
     # resolves the virtual packages some of its libraries depend on, which debootstrap does not.
-    debootstrap --variant=minbase --components="$components" --keyring="$keyring" \
-        "$suite" "$root" "$mirror" "${script[@]}" >"$cache/$release.log" 2>&1 ||
-        { log "$release: debootstrap $suite failed; its log: $cache/$release.log ($(tail -n1 "$cache/$release.log"))" && return 1; }
+    # A second attempt rides out a mirror's passing failure.
+    local attempt
+    for attempt in 1 2; do
+        rm -rf "$root"
+        debootstrap --variant=minbase --components="$components" --keyring="$keyring" \
+            "$suite" "$root" "$mirror" "${script[@]}" >"$cache/$release.log" 2>&1 && break
+        if ((attempt == 2)); then
+            log "$release: debootstrap $suite failed; its log: $cache/$release.log ($(tail -n1 "$cache/$release.log"))"
+            return 1
+        fi
+        log "$release: debootstrap $suite failed ($(tail -n1 "$cache/$release.log")); trying again"
+    done
     local apt=(chroot "$root" env DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin apt-get -q)
     if ! { "${apt[@]}" update && "${apt[@]}" install -y --no-install-recommends tshark libwireshark-dev time; } \
         >>"$cache/$release.log" 2>&1; then
