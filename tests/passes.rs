@@ -393,3 +393,70 @@ fn statistics_tree_counts_the_expected_labels_in_one_pass_and_two() {
     }
     assert!(report.is_empty(), "tshark -z tcpwave,tree:\n{report}");
 }
+
+/// Without `-T fields` or `-V`, tshark's tree is not visible and the plugin adds its fields only
+/// when something reads them: a display filter on them must still see every step, and the expert
+/// infos must still be counted when nothing reads the fields.
+#[test]
+fn summary_mode_filters_on_the_fields_and_counts_the_expert_infos() {
+    let tshark = Tshark::with_plugin();
+    let mut report = String::new();
+    for capture in captures("kernel") {
+        let copy = tshark.readable_copy(&capture);
+        let (header, rows) = expected_labels(&capture);
+        let column = |name: &str| {
+            header
+                .iter()
+                .position(|c| c == name)
+                .expect("an expected column")
+        };
+        let expected: Vec<String> = rows
+            .iter()
+            .filter(|row| {
+                !row[column("handshake_step")].is_empty()
+                    || !row[column("teardown_step")].is_empty()
+            })
+            .map(|row| row[column("frame")].clone())
+            .collect();
+        let run = tshark.run([
+            "-r",
+            copy.to_str().expect("a UTF-8 path"),
+            "-Y",
+            "tcpwave.step",
+        ]);
+        let shown: Vec<String> = run
+            .expect_clean()
+            .lines()
+            .filter_map(|line| line.split_whitespace().next().map(String::from))
+            .collect();
+        if shown != expected {
+            writeln!(
+                report,
+                "{}: -Y tcpwave.step shows frames {shown:?}, expected {expected:?}",
+                name(&capture)
+            )
+            .unwrap();
+        }
+    }
+    assert!(report.is_empty(), "summary mode:\n{report}");
+
+    let refused = captures("kernel")
+        .into_iter()
+        .find(|c| name(c) == "refused.pcap")
+        .expect("refused.pcap");
+    let copy = tshark.readable_copy(&refused);
+    let run = tshark.run([
+        "-q",
+        "-r",
+        copy.to_str().expect("a UTF-8 path"),
+        "-z",
+        "expert",
+    ]);
+    assert!(
+        run.expect_clean()
+            .lines()
+            .any(|line| line.contains("tcpwave") && line.contains("Connection refused")),
+        "`-z expert` lists no tcpwave expert info for refused.pcap:\n{}",
+        run.expect_clean()
+    );
+}

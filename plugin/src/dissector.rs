@@ -185,6 +185,14 @@ fn endpoint_key(address: &[u8], port: u16) -> u64 {
 
 fn render(packet: &Packet, registration: &Registration, view: &View<'_>, summaries: &mut HashMap<u32, CString>) {
     let Some((item, tree)) = packet.add_protocol(registration, Subtree::Protocol.into()) else { return };
+    // Expert infos are counted whether or not anyone reads the fields (`-z expert`, the GUI's
+    // expert dialog); the fields are left out when nothing reads them (`tshark -r CAP`).
+    if !packet.fields_are_read(registration) {
+        for (anomaly, message) in view.anomalies() {
+            packet.expert(registration, &item, anomaly_expert(anomaly), &message);
+        }
+        return;
+    }
     for step in view.steps() {
         let field = match step.step {
             Step::Handshake(_) => Field::HandshakeStep,

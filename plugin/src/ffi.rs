@@ -473,6 +473,15 @@ impl Packet {
         Siblings { next: first, _packet: std::marker::PhantomData }
     }
 
+    /// Whether anything will read this plugin's fields in this packet's tree: a visible tree (the
+    /// GUI, `-V`, `-T fields`), a display or colour filter, or a field asked for. Only then are
+    /// they worth adding (Wireshark's own advice for proto_field_is_referenced()).
+    pub fn fields_are_read(&self, registration: &Registration) -> bool {
+        let Some(tree) = self.tree else { return false };
+        // SAFETY: a valid tree and our registered protocol.
+        unsafe { ws::field_is_referenced(tree.as_ptr(), registration.proto.load(Ordering::Relaxed)) }
+    }
+
     /// Adds this plugin's protocol item at the top of the tree, with its subtree.
     pub fn add_protocol(&self, registration: &Registration, subtree: SubtreeIndex) -> Option<(Item<'_>, Tree<'_>)> {
         let tree = self.tree?;

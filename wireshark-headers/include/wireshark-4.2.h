@@ -297,6 +297,7 @@ void proto_register_field_array(const int parent, hf_register_info *hf, const in
 void proto_register_subtree_array(gint *const *indices, const int num_indices);
 int proto_registrar_get_id_byname(const char *field_name);
 header_field_info *proto_registrar_get_nth(guint hfindex);
+gboolean proto_field_is_referenced(proto_tree *tree, int proto_id);
 
 proto_item *proto_tree_add_item(proto_tree *tree, int hfindex, tvbuff_t *tvb,
                                 const gint start, gint length, const guint encoding);

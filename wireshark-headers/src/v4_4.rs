@@ -16,6 +16,15 @@ pub fn field_value(fi: &field_info) -> *mut fvalue_t {
 /// (seen with 4.6.4), where 4.4 builds them all.
 pub const PROTOCOL_ITEMS_MUST_BE_ASKED_FOR: bool = cfg!(wireshark = "4.6");
 
+/// Whether anything will read the fields of protocol `proto_id` in `tree`:
+/// a visible tree, or a filter or output that asks for one of them.
+///
+/// # Safety
+/// `tree` is a live tree (or null) and `proto_id` a registered protocol.
+pub unsafe fn field_is_referenced(tree: *mut crate::proto_tree, proto_id: std::ffi::c_int) -> bool {
+    unsafe { crate::proto_field_is_referenced(tree, proto_id) }
+}
+
 /// Whether anyone will display the tree `tree_data` belongs to.
 pub fn tree_is_visible(tree_data: &tree_data_t) -> bool {
     tree_data.visible
