@@ -9,7 +9,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use tcpwave_core::{Capture, Flags, Segment, Step, View};
 
 use crate::fields::{anomaly_expert, Field, Subtree, EXPERTS, FIELDS, INTERNAL_ERROR, SUBTREE_COUNT};
-use crate::ffi::{self, Node, Packet, Registration};
+use crate::ffi::{self, Item, Node, Packet, Registration, Tree};
 use crate::stats;
 
 static REGISTRATION: OnceLock<&'static Registration> = OnceLock::new();
@@ -185,14 +185,18 @@ fn endpoint_key(address: &[u8], port: u16) -> u64 {
 
 fn render(packet: &Packet, registration: &Registration, view: &View<'_>, summaries: &mut HashMap<u32, CString>) {
     let Some((item, tree)) = packet.add_protocol(registration, Subtree::Protocol.into()) else { return };
-    // Expert infos are counted whether or not anyone reads the fields (`-z expert`, the GUI's
-    // expert dialog); the fields are left out when nothing reads them (`tshark -r CAP`).
-    if !packet.fields_are_read(registration) {
-        for (anomaly, message) in view.anomalies() {
-            packet.expert(registration, &item, anomaly_expert(anomaly), &message);
-        }
-        return;
+    // The fields are left out when nothing reads them (`tshark -r CAP`); expert infos are counted
+    // either way (`-z expert`, the GUI's expert dialog).
+    if packet.fields_are_read(registration) {
+        render_fields(registration, view, &item, &tree, summaries);
     }
+    for (anomaly, message) in view.anomalies() {
+        packet.expert(registration, &item, anomaly_expert(anomaly), &message);
+    }
+}
+
+/// The fields under the protocol item, and its one-line summary.
+fn render_fields(registration: &Registration, view: &View<'_>, item: &Item<'_>, tree: &Tree<'_>, summaries: &mut HashMap<u32, CString>) {
     for step in view.steps() {
         let field = match step.step {
             Step::Handshake(_) => Field::HandshakeStep,
@@ -231,8 +235,5 @@ fn render(packet: &Packet, registration: &Registration, view: &View<'_>, summari
             .entry(view.summary_key())
             .or_insert_with(|| CString::new(format!(": {}", view.summary())).unwrap_or_default());
         item.append_text(summary);
-    }
-    for (anomaly, message) in view.anomalies() {
-        packet.expert(registration, &item, anomaly_expert(anomaly), &message);
     }
 }
