@@ -152,15 +152,18 @@ cp "$target_dir/release/libtcpwave.so" "$work/plugins/4.0/epan/tcpwave.so"
 
 # tshark with and without the plugin, under identical conditions. As root, tshark ignores
 # WIRESHARK_PLUGIN_DIR, so it runs as nobody. `exec` keeps one process for GNU time to measure.
+# make_tshark_wrapper NAME PLUGIN_DIR [RUNNER...]: RUNNER (valgrind, say) runs tshark itself.
 make_tshark_wrapper() {
-    local name=$1 plugin_dir=$2
+    local name=$1 plugin_dir=$2 runner=
+    shift 2
+    (($#)) && runner=$(printf '%q ' "$@")
     {
         echo '#!/bin/sh'
         echo "export HOME='$work/home' WIRESHARK_PLUGIN_DIR='$plugin_dir'"
         if ((is_root)); then
-            echo "exec setpriv --reuid=65534 --regid=65534 --clear-groups '$tshark_bin' \"\$@\""
+            echo "exec setpriv --reuid=65534 --regid=65534 --clear-groups $runner'$tshark_bin' \"\$@\""
         else
-            echo "exec '$tshark_bin' \"\$@\""
+            echo "exec $runner'$tshark_bin' \"\$@\""
         fi
     } >"$work/bin/$name"
     chmod 0755 "$work/bin/$name"
@@ -481,14 +484,10 @@ fi
 
 if wants instructions; then
     command -v valgrind >/dev/null || apt_install valgrind
-    # instructions_of LABEL TSHARK CAPTURE FIELD: the instructions callgrind counts in one run.
+    # instructions_of LABEL PLUGIN_DIR CAPTURE FIELD: the instructions callgrind counts in one run.
     instructions_of() {
-        local label=$1 runner=$2 file=$3 field=$4 out=$work/callgrind.$1
-        local tool=(valgrind --tool=callgrind --callgrind-out-file="$out")
-        # Under the wrapper, valgrind must sit between setpriv and tshark: re-exec it in between.
-        sed "s|exec setpriv \(.*\) '$tshark_bin'|exec setpriv \1 ${tool[*]} '$tshark_bin'|; s|^exec '$tshark_bin'|exec ${tool[*]} '$tshark_bin'|" \
-            "$runner" >"$work/bin/valgrind-$label"
-        chmod 0755 "$work/bin/valgrind-$label"
+        local label=$1 plugin_dir=$2 file=$3 field=$4 out=$work/callgrind.$1
+        make_tshark_wrapper "valgrind-$label" "$plugin_dir" valgrind --tool=callgrind --callgrind-out-file="$out"
         touch "$out" && chmod 0666 "$out"
         "$work/bin/valgrind-$label" -r "$file" -T fields -e frame.number -e "$field" >/dev/null 2>"$work/logs/callgrind-$label.log" ||
             die "callgrind run $label failed: $(tail -n 5 "$work/logs/callgrind-$label.log")"
@@ -497,10 +496,10 @@ if wants instructions; then
     slice20k=$(slice "$source_capture" 20000 slice20k.pcap)
     cp "$repo/tests/data/sample.pcap" "$work/start.pcap" && chmod 0644 "$work/start.pcap"
     log "instructions: callgrind, 4 runs of about a minute each"
-    ir_a=$(instructions_of bare "$tshark_bare" "$slice20k" tcp.stream)
-    ir_b=$(instructions_of plugin "$tshark_plugin" "$slice20k" tcpwave.step)
-    ir_a0=$(instructions_of bare-start "$tshark_bare" "$work/start.pcap" tcp.stream)
-    ir_b0=$(instructions_of plugin-start "$tshark_plugin" "$work/start.pcap" tcpwave.step)
+    ir_a=$(instructions_of bare "$work/noplugins" "$slice20k" tcp.stream)
+    ir_b=$(instructions_of plugin "$work/plugins" "$slice20k" tcpwave.step)
+    ir_a0=$(instructions_of bare-start "$work/noplugins" "$work/start.pcap" tcp.stream)
+    ir_b0=$(instructions_of plugin-start "$work/plugins" "$work/start.pcap" tcpwave.step)
     packets_20k=$(packets_of "$slice20k")
     packets_start=$(packets_of "$work/start.pcap")
     per_packet() { awk -v r="$1" -v r0="$2" -v n="$3" -v n0="$4" 'BEGIN { printf "%.0f", (r - r0) / (n - n0) }'; }
