@@ -52,15 +52,17 @@ done
 bash "$repo/tests/setup.sh" debootstrap
 mkdir -p "$cache"
 
-# Distribution, suite, mirror, components and keyring of each release.
+# Distribution, suite, mirror, components and keyring of each release; "ubuntu" stands for the
+# keyring ubuntu_keyring fetches, only when a root is made.
 distribution() {
     case $1 in
-    4.2) echo "Ubuntu 24.04|noble|http://archive.ubuntu.com/ubuntu|main,universe|$(ubuntu_keyring)" ;;
+    4.2) echo "Ubuntu 24.04|noble|http://archive.ubuntu.com/ubuntu|main,universe|ubuntu" ;;
     4.4) echo "Debian 13|trixie|http://deb.debian.org/debian|main|/usr/share/keyrings/debian-archive-keyring.gpg" ;;
-    4.6) echo "Ubuntu 26.04|resolute|http://archive.ubuntu.com/ubuntu|main,universe|$(ubuntu_keyring)" ;;
+    4.6) echo "Ubuntu 26.04|resolute|http://archive.ubuntu.com/ubuntu|main,universe|ubuntu" ;;
     esac
 }
 
+# The path of Ubuntu's archive keyring, fetched once; fails, saying why, when it cannot be had.
 ubuntu_keyring() {
     local keyring=$cache/ubuntu-archive-keyring.gpg deb
     if [[ ! -s $keyring ]]; then
@@ -69,7 +71,8 @@ ubuntu_keyring() {
             die "cannot download Ubuntu's keyring package"
         echo "$ubuntu_keyring_sha256  $deb" | sha256sum --check --status ||
             die "Ubuntu's keyring package does not have the pinned SHA-256"
-        dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/keyrings/ubuntu-archive-keyring.gpg >"$keyring.new"
+        dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/keyrings/ubuntu-archive-keyring.gpg >"$keyring.new" ||
+            die "Ubuntu's keyring package holds no ubuntu-archive-keyring.gpg"
         mv "$keyring.new" "$keyring"
         rm -f "$deb"
     fi
@@ -90,6 +93,9 @@ make_root() {
         return
     fi
     log "$release: making a $name ($suite) root in $root"
+    if [[ $keyring == ubuntu ]]; then
+        keyring=$(ubuntu_keyring) || return 1
+    fi
     # Ubuntu's suites all use debootstrap's gutsy script; Debian 12's debootstrap predates noble.
     local script=()
     [[ $mirror == *ubuntu* ]] && script=(/usr/share/debootstrap/scripts/gutsy)
