@@ -7,7 +7,9 @@ use std::fmt::Write;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use tcpwave_tests::{boolean_digits, captures, expected_file, expected_labels, name, Tshark};
+use tcpwave_tests::{
+    boolean_digits, captures, expected_dir, expected_file, expected_labels, name, Tshark,
+};
 
 /// The expected files' columns, in order, and the field each one is.
 const COLUMNS: &[(&str, &str)] = &[
@@ -144,8 +146,7 @@ fn every_expected_file_has_its_capture() {
         .iter()
         .map(|capture| expected_file(capture))
         .collect();
-    let expected_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("expected");
-    for entry in fs::read_dir(expected_dir).expect("tests/expected/ exists") {
+    for entry in fs::read_dir(expected_dir()).expect("tests/expected/ exists") {
         let path = entry.expect("readable folder entry").path();
         assert!(
             wanted.contains(&path),

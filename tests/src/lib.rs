@@ -335,15 +335,18 @@ impl Tshark {
     }
 }
 
+/// The folder of the hand-written expected labels, one `<capture stem>.tsv` per kernel capture.
+pub fn expected_dir() -> PathBuf {
+    repo_root().join("tests/expected")
+}
+
 /// Where the hand-written expected labels of a kernel capture are: `tests/expected/<stem>.tsv`.
 pub fn expected_file(capture: &Path) -> PathBuf {
     let stem = capture
         .file_stem()
         .expect("a capture has a name")
         .to_string_lossy();
-    repo_root()
-        .join("tests/expected")
-        .join(format!("{stem}.tsv"))
+    expected_dir().join(format!("{stem}.tsv"))
 }
 
 /// A capture's expected labels ([`expected_file`]): the header and the rows, without the `#`
