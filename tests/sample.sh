@@ -11,8 +11,10 @@ target=$(cargo metadata --format-version 1 --no-deps --manifest-path "$repo/Carg
     python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/plugins/4.0/epan" "$work/home"
-cp "$target/release/libtcpwave.so" "$work/plugins/4.0/epan/tcpwave.so"
+# The plugin folder is named after the release the build was made for, that of this tshark.
+release=$(basename "$(tshark -G folders 2>/dev/null | sed -n 's/^Global Plugins:[[:space:]]*//p')")
+mkdir -p "$work/plugins/$release/epan" "$work/home"
+cp "$target/release/libtcpwave.so" "$work/plugins/$release/epan/tcpwave.so"
 cp "$repo/tests/data/sample.pcap" "$work/"
 
 # tshark run as root ignores personal plugin folders: as root, run it as nobody.
