@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::ffi::{c_int, CStr, CString};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use tcpwave_core::{Capture, Flags, Segment, Step, View};
@@ -14,6 +15,8 @@ use crate::stats;
 
 static REGISTRATION: OnceLock<&'static Registration> = OnceLock::new();
 static TCP_FIELDS: OnceLock<TcpFields> = OnceLock::new();
+/// Whether TCP's fields are asked for now (see [`want_fields_for`]).
+static FIELDS_WANTED: AtomicBool = AtomicBool::new(true);
 /// What the plugin knows of the open capture file; None between files.
 static STATE: Mutex<Option<State>> = Mutex::new(None);
 /// Frame on which to panic on purpose, to test that a panic stays inside the plugin.
@@ -78,6 +81,27 @@ pub fn handoff() {
     TCP_FIELDS.get_or_init(|| fields);
 }
 
+/// Asks for TCP's fields only while first passes run in hidden trees. Asking costs Wireshark
+/// about as much per packet as all of tcpwave's own work, and a visible tree (`tshark -V`, 4.0's
+/// `-T fields`) holds every item anyway. Wireshark's programs dissect a file's first pass in one
+/// kind of tree (tshark in one tree throughout, the GUI and `tshark -2` in hidden ones), so each
+/// first-pass packet tells what the next will need.
+fn want_fields_for(packet: &Packet, registration: &Registration, fields: &TcpFields) {
+    let needed = !packet.tree_is_visible();
+    if FIELDS_WANTED.swap(needed, Ordering::Relaxed) == needed {
+        return;
+    }
+    if needed {
+        eprintln!(
+            "tcpwave: frame {} is read for the first time in a hidden tree after frames in a visible one; \
+             TCP's fields were not asked for, so it may be left unlabelled",
+            packet.frame_number()
+        );
+    }
+    let wanted = if needed { fields.wanted() } else { Vec::new() };
+    ffi::want_fields(registration, &wanted);
+}
+
 pub fn file_opened() {
     *state() = Some(State::default());
 }
@@ -101,6 +125,7 @@ pub fn dissect(packet: &Packet) {
     let State { capture, layers, summaries } = guard.get_or_insert_with(State::default);
     let first_pass = capture.is_unseen(frame);
     if first_pass {
+        want_fields_for(packet, registration, fields);
         read_tcp_layers(packet, fields, layers);
         capture.observe_frame(frame, layers);
     }
@@ -156,12 +181,16 @@ fn read_segment(packet: &Packet, fields: &TcpFields, tcp: Node<'_>, source_addre
     }
     let word = |at: usize| u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]);
     let source_port = u16::from_be_bytes([header[0], header[1]]);
+    // Both come early among TCP's few dozen items, so the walk stops once it has them.
     let (mut stream, mut payload_len) = (None, None);
     for child in tcp.children() {
         match child.field_id() {
             Some(id) if id == fields.stream => stream = child.uint(),
             Some(id) if id == fields.len => payload_len = child.uint(),
-            _ => {}
+            _ => continue,
+        }
+        if stream.is_some() && payload_len.is_some() {
+            break;
         }
     }
     Some(Segment {

@@ -466,6 +466,13 @@ impl Packet {
         ts.secs.saturating_mul(1_000_000_000).saturating_add(i64::from(ts.nsecs))
     }
 
+    /// Whether the tree is there and will be displayed: then Wireshark builds every item in it,
+    /// asked for or not.
+    pub fn tree_is_visible(&self) -> bool {
+        // SAFETY: the tree, when present, points at its shared data for the duration of the call.
+        self.tree.is_some_and(|tree| unsafe { tree.as_ref().tree_data.as_ref() }.is_some_and(ws::tree_is_visible))
+    }
+
     /// The top-level items of the protocol tree: one per protocol layer of the frame.
     pub fn root_nodes(&self) -> impl Iterator<Item = Node<'_>> {
         // SAFETY: the tree, when present, is valid for the duration of the call.

@@ -127,7 +127,7 @@ pub fn packet(tree: &StatsTree, packet: &Packet) {
                 }
             }
             // Unanswered SYNs are counted by verdict: a one-pass run cannot know them per packet.
-            for anomaly in view.anomaly_kinds().filter(|anomaly| *anomaly != Anomaly::Unanswered) {
+            for anomaly in view.anomaly_kinds().iter().filter(|anomaly| *anomaly != Anomaly::Unanswered) {
                 tree.add(ANOMALIES, StatsNode::ROOT, 1);
                 tree.add(anomaly.as_cstr(), nodes.anomalies, 1);
             }

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use crate::connection::{Answer, Connection, HandshakeTimes, Label, Observation, Segment, Sent, Step};
+use crate::connection::{AnomalySet, Answer, Connection, HandshakeTimes, Label, Observation, Segment, Sent, Step};
 use crate::store::{ChunkedVec, DenseIndex};
 use crate::vocab::{Anomaly, HandshakeVerdict, Phase, TcpState, TeardownVerdict};
 
@@ -180,24 +180,28 @@ impl<'a> View<'a> {
 
     /// Every anomaly on this packet, each with the sentence that explains it.
     pub fn anomalies(&self) -> Vec<(Anomaly, String)> {
-        self.anomaly_kinds().map(|anomaly| (anomaly, self.explain(anomaly))).collect()
+        self.anomaly_kinds().iter().map(|anomaly| (anomaly, self.explain(anomaly))).collect()
     }
 
     /// The kinds of [`View::anomalies`], without their sentences.
-    pub fn anomaly_kinds(&self) -> impl Iterator<Item = Anomaly> + '_ {
-        let stored = self.label.stored_anomalies();
-        let present = move |anomaly: Anomaly| match anomaly {
-            Anomaly::Refused => stored.contains(Anomaly::Abort) && self.connection.was_refused(),
-            Anomaly::Abort => stored.contains(Anomaly::Abort) && !self.connection.was_refused(),
-            Anomaly::Retransmission => !self.label.repeats().is_empty(),
-            Anomaly::BadAck => self.answers.iter().flatten().any(|answer| !answer.ok()),
-            Anomaly::Unanswered => {
-                self.label.steps().contains(Step::Handshake(1))
-                    && self.verdicts().is_some_and(|(handshake, _)| handshake == HandshakeVerdict::Unanswered)
-            }
-            stored_kind => stored.contains(stored_kind),
-        };
-        Anomaly::ALL.iter().copied().filter(move |anomaly| present(*anomaly))
+    pub fn anomaly_kinds(&self) -> AnomalySet {
+        let mut kinds = self.label.stored_anomalies();
+        if kinds.contains(Anomaly::Abort) && self.connection.was_refused() {
+            kinds.remove(Anomaly::Abort);
+            kinds.insert(Anomaly::Refused);
+        }
+        if !self.label.repeats().is_empty() {
+            kinds.insert(Anomaly::Retransmission);
+        }
+        if self.answers.iter().flatten().any(|answer| !answer.ok()) {
+            kinds.insert(Anomaly::BadAck);
+        }
+        if self.label.steps().contains(Step::Handshake(1))
+            && self.verdicts().is_some_and(|(handshake, _)| handshake == HandshakeVerdict::Unanswered)
+        {
+            kinds.insert(Anomaly::Unanswered);
+        }
+        kinds
     }
 
     fn explain(&self, anomaly: Anomaly) -> String {

@@ -144,12 +144,22 @@ impl AnomalySet {
         self.0 |= 1 << anomaly as u16;
     }
 
+    pub fn remove(&mut self, anomaly: Anomaly) {
+        self.0 &= !(1 << anomaly as u16);
+    }
+
     pub fn contains(self, anomaly: Anomaly) -> bool {
         self.0 & (1 << anomaly as u16) != 0
     }
 
+    /// In the order of [`Anomaly::ALL`].
     pub fn iter(self) -> impl Iterator<Item = Anomaly> {
-        Anomaly::ALL.iter().copied().filter(move |a| self.contains(*a))
+        let mut rest = self.0;
+        std::iter::from_fn(move || {
+            let bit = rest.trailing_zeros() as usize;
+            rest &= rest.wrapping_sub(1);
+            Anomaly::ALL.get(bit).copied()
+        })
     }
 }
 
@@ -857,5 +867,26 @@ impl Found<'_> {
         if repeat {
             self.repeats.insert(step);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anomaly_sets_list_their_members_in_order() {
+        let mut set = AnomalySet::default();
+        assert_eq!(set.iter().count(), 0);
+        for anomaly in [Anomaly::IsnChanged, Anomaly::Refused, Anomaly::HalfClose, Anomaly::Abort] {
+            set.insert(anomaly);
+        }
+        set.remove(Anomaly::Abort);
+        let listed: Vec<Anomaly> = set.iter().collect();
+        let expected: Vec<Anomaly> = Anomaly::ALL.iter().copied().filter(|a| matches!(a, Anomaly::IsnChanged | Anomaly::Refused | Anomaly::HalfClose)).collect();
+        assert_eq!(listed, expected);
+        let mut all = AnomalySet::default();
+        Anomaly::ALL.iter().for_each(|a| all.insert(*a));
+        assert_eq!(all.iter().collect::<Vec<_>>(), Anomaly::ALL);
     }
 }

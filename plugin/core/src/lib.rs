@@ -10,5 +10,5 @@ mod store;
 pub mod vocab;
 
 pub use capture::{Capture, View};
-pub use connection::{Answer, Connection, Flags, Segment, Side, Step, StepSet};
+pub use connection::{AnomalySet, Answer, Connection, Flags, Segment, Side, Step, StepSet};
 pub use vocab::{Anomaly, HandshakeVerdict, Phase, TcpState, TeardownVerdict};
