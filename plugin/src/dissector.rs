@@ -3,14 +3,14 @@
 //! there to read) and every pass renders the stored labels.
 
 use std::collections::HashMap;
-use std::ffi::{c_int, CStr, CString};
+use std::ffi::{c_int, CString};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use tcpwave_core::{Capture, Flags, Segment, Step, View};
 
 use crate::fields::{anomaly_expert, Field, Subtree, EXPERTS, FIELDS, INTERNAL_ERROR, SUBTREE_COUNT};
-use crate::ffi::{self, Item, Node, Packet, Registration, Tree};
+use crate::ffi::{self, ForeignField, Item, Node, Packet, Registration, Tree};
 use crate::stats;
 
 static REGISTRATION: OnceLock<&'static Registration> = OnceLock::new();
@@ -39,23 +39,29 @@ struct State {
 /// of TCP's fields only what TCP computes is asked for, and the protocols only from the Wireshark
 /// releases that would otherwise leave their items out.
 struct TcpFields {
-    ip: c_int,
-    ipv6: c_int,
-    tcp: c_int,
-    stream: c_int,
-    len: c_int,
+    ip: ForeignField,
+    ipv6: ForeignField,
+    tcp: ForeignField,
+    stream: ForeignField,
+    len: ForeignField,
 }
 
 impl TcpFields {
     fn resolve() -> Option<TcpFields> {
-        let id = |name: &CStr| ffi::field_id_by_name(name);
-        Some(TcpFields { ip: id(c"ip")?, ipv6: id(c"ipv6")?, tcp: id(c"tcp")?, stream: id(c"tcp.stream")?, len: id(c"tcp.len")? })
+        let field = ForeignField::by_name;
+        Some(TcpFields {
+            ip: field(c"ip")?,
+            ipv6: field(c"ipv6")?,
+            tcp: field(c"tcp")?,
+            stream: field(c"tcp.stream")?,
+            len: field(c"tcp.len")?,
+        })
     }
 
     fn wanted(&self) -> Vec<c_int> {
-        let mut wanted = vec![self.stream, self.len];
+        let mut wanted = vec![self.stream.id(), self.len.id()];
         if ffi::PROTOCOL_ITEMS_MUST_BE_ASKED_FOR {
-            wanted.extend([self.ip, self.ipv6, self.tcp]);
+            wanted.extend([self.ip.id(), self.ipv6.id(), self.tcp.id()]);
         }
         wanted
     }
@@ -159,12 +165,12 @@ fn read_tcp_layers(packet: &Packet, fields: &TcpFields, layers: &mut Vec<Segment
     let mut ip_header = [0u8; 24];
     let mut source = 0..0;
     for node in packet.root_nodes() {
-        let Some(id) = node.field_id() else { continue };
-        if id == fields.ip || id == fields.ipv6 {
-            let range = if id == fields.ip { IPV4_SOURCE } else { IPV6_SOURCE };
+        let (is_ip, is_ipv6) = (node.is(fields.ip), node.is(fields.ipv6));
+        if is_ip || is_ipv6 {
+            let range = if is_ip { IPV4_SOURCE } else { IPV6_SOURCE };
             let read = node.bytes(&mut ip_header).map_or(0, <[u8]>::len);
             source = if read >= range.end { range } else { 0..0 };
-        } else if id == fields.tcp {
+        } else if node.is(fields.tcp) {
             if let Some(segment) = read_segment(packet, fields, node, &ip_header[source.clone()]) {
                 layers.push(segment);
             }
@@ -184,10 +190,12 @@ fn read_segment(packet: &Packet, fields: &TcpFields, tcp: Node<'_>, source_addre
     // Both come early among TCP's few dozen items, so the walk stops once it has them.
     let (mut stream, mut payload_len) = (None, None);
     for child in tcp.children() {
-        match child.field_id() {
-            Some(id) if id == fields.stream => stream = child.uint(),
-            Some(id) if id == fields.len => payload_len = child.uint(),
-            _ => continue,
+        if child.is(fields.stream) {
+            stream = child.uint();
+        } else if child.is(fields.len) {
+            payload_len = child.uint();
+        } else {
+            continue;
         }
         if stream.is_some() && payload_len.is_some() {
             break;

@@ -357,10 +357,30 @@ fn expert_info(spec: &ExpertSpec) -> ws::expert_field_info {
 }
 
 /// Another dissector's field, looked up by its filter name (e.g. `tcp.seq_raw`).
-pub fn field_id_by_name(name: &CStr) -> Option<c_int> {
-    // SAFETY: a NUL-terminated string; Wireshark only reads it.
-    let id = unsafe { ws::proto_registrar_get_id_byname(name.as_ptr()) };
-    (id >= 0).then_some(id)
+/// Another dissector's registered field or protocol, to find among a tree's items.
+#[derive(Debug, Clone, Copy)]
+pub struct ForeignField {
+    id: c_int,
+    info: NonNull<ws::header_field_info>,
+}
+
+// SAFETY: registered fields stay in place, unchanged, as long as Wireshark runs.
+unsafe impl Send for ForeignField {}
+unsafe impl Sync for ForeignField {}
+
+impl ForeignField {
+    pub fn by_name(name: &CStr) -> Option<ForeignField> {
+        // SAFETY: a NUL-terminated string; Wireshark only reads it.
+        let id = unsafe { ws::proto_registrar_get_id_byname(name.as_ptr()) };
+        let index = u32::try_from(id).ok()?;
+        // SAFETY: a registered id, so Wireshark returns its entry rather than aborting.
+        let info = NonNull::new(unsafe { ws::proto_registrar_get_nth(index) })?;
+        Some(ForeignField { id, info })
+    }
+
+    pub fn id(self) -> c_int {
+        self.id
+    }
 }
 
 /// Asks Wireshark to build these fields of other dissectors on the first pass, where
@@ -549,10 +569,10 @@ impl<'a> Node<'a> {
         unsafe { self.node.as_ref().finfo.as_ref() }
     }
 
-    /// The registered field id of this item.
-    pub fn field_id(&self) -> Option<c_int> {
-        // SAFETY: hfinfo points at the registered field, which lives as long as Wireshark.
-        self.field_info().and_then(|fi| unsafe { fi.hfinfo.as_ref() }).map(|hf| hf.id)
+    /// Whether this item is of `field`. Compares the items' field pointers rather than the ids
+    /// behind them: one memory read less per item, on a walk through every item of a layer.
+    pub fn is(&self, field: ForeignField) -> bool {
+        self.field_info().is_some_and(|fi| ptr::eq(fi.hfinfo, field.info.as_ptr()))
     }
 
     pub fn children(&self) -> impl Iterator<Item = Node<'a>> {
@@ -564,7 +584,7 @@ impl<'a> Node<'a> {
     /// The value of an unsigned integer field (8 to 32 bits, or a frame number).
     pub fn uint(&self) -> Option<u32> {
         let fi = self.field_info()?;
-        // SAFETY: hfinfo is valid (see field_id).
+        // SAFETY: hfinfo points at the registered field, which lives as long as Wireshark.
         let field_type = unsafe { fi.hfinfo.as_ref() }?.type_;
         if !matches!(field_type, ws::FT_UINT8 | ws::FT_UINT16 | ws::FT_UINT32 | ws::FT_FRAMENUM) {
             return None;
