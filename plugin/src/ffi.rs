@@ -356,7 +356,6 @@ fn expert_info(spec: &ExpertSpec) -> ws::expert_field_info {
     }
 }
 
-/// Another dissector's field, looked up by its filter name (e.g. `tcp.seq_raw`).
 /// Another dissector's registered field or protocol, to find among a tree's items.
 #[derive(Debug, Clone, Copy)]
 pub struct ForeignField {
@@ -369,6 +368,7 @@ unsafe impl Send for ForeignField {}
 unsafe impl Sync for ForeignField {}
 
 impl ForeignField {
+    /// Looks the field up by its filter name (e.g. `tcp.stream`).
     pub fn by_name(name: &CStr) -> Option<ForeignField> {
         // SAFETY: a NUL-terminated string; Wireshark only reads it.
         let id = unsafe { ws::proto_registrar_get_id_byname(name.as_ptr()) };
@@ -384,7 +384,7 @@ impl ForeignField {
 }
 
 /// Asks Wireshark to build these fields of other dissectors on the first pass, where
-/// [`Packet::root_nodes`] can read them.
+/// [`Packet::root_nodes`] can read them, in place of what was asked before (none: stop asking).
 pub fn want_fields(registration: &Registration, ids: &[c_int]) {
     let Some(&handle) = registration.handle.get() else { return };
     // SAFETY: g_array_new makes an array of ints that Wireshark takes ownership of.
