@@ -5,6 +5,16 @@
 # the real Wireshark 4.2, 4.4 and 4.6 (tests/wireshark-releases.sh; needs root and the network).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
+# The tests read the shared captures beside the repository; a clone made elsewhere (git clone .
+# /tmp/x) finds them beside the repository it was cloned from.
+if [[ -z ${TCPWAVE_SHARED:-} && ! -d $repo/../shared/captures ]]; then
+    origin=$(git -C "$repo" remote get-url origin 2>/dev/null || true)
+    if [[ -n $origin && -d $origin/../shared/captures ]]; then
+        export TCPWAVE_SHARED
+        TCPWAVE_SHARED=$(cd "$origin/../shared" && pwd)
+        echo "all: shared captures from $TCPWAVE_SHARED (beside the clone's origin)" >&2
+    fi
+fi
 bash "$repo/tests/setup.sh"
 cargo test --manifest-path "$repo/Cargo.toml" --workspace "$@"
 if [ "$(id -u)" -eq 0 ]; then

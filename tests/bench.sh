@@ -46,7 +46,7 @@ export LC_ALL=C
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 bench_dir=${TCPWAVE_BENCH_DIR:-$HOME/.cache/tcpwave-bench}
-generator=$(realpath -m "$repo/../shared/captures/gen/kernel_scenarios.py")
+generator=$(realpath -m "${TCPWAVE_SHARED:-$repo/../shared}/captures/gen/kernel_scenarios.py")
 all_pairs=(plugin summary cli batch cost instructions)
 
 usage() {

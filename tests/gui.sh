@@ -41,7 +41,7 @@ gui.geometry_main_y: 0
 gui.geometry_main_width: 1200
 gui.geometry_main_height: 640
 RECENT
-cp "$repo/../shared/captures/kernel/$capture" "$repo/tests/gui_atspi.py" "$work/"
+cp "${TCPWAVE_SHARED:-$repo/../shared}/captures/kernel/$capture" "$repo/tests/gui_atspi.py" "$work/"
 # What the session writes, empty if it dies before writing it.
 touch "$work"/{screen.tsv,windows.tsv,exit-status,wireshark.log}
 chmod 0700 "$work/run"

@@ -19,6 +19,7 @@ set -euo pipefail
 export LC_ALL=C
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+shared=$(realpath -m "${TCPWAVE_SHARED:-$repo/../shared}")
 cache=${TCPWAVE_RELEASES_DIR:-$HOME/.cache/tcpwave-releases}
 cargo=${CARGO:-cargo}
 
@@ -129,16 +130,16 @@ make_root() {
     touch "$root/.tcpwave-ready"
 }
 
-# Runs a command inside the root, with the repository's parent folder (which holds ../shared) and
-# the target folder at their own paths, in a mount namespace of its own that vanishes with it.
+# Runs a command inside the root, with the repository's parent folder, the shared folder and the
+# target folder at their own paths, in a mount namespace of its own that vanishes with it.
 in_root() {
     local root=$1
     shift
     unshare --mount --propagation private bash -c '
         set -e
-        root=$1 work=$2 target=$3
-        shift 3
-        for dir in "$work" "$target"; do
+        root=$1 work=$2 shared=$3 target=$4
+        shift 4
+        for dir in "$work" "$shared" "$target"; do
             mkdir -p "$root$dir"
             mount --bind "$dir" "$root$dir"
         done
@@ -146,7 +147,7 @@ in_root() {
         mount --bind /dev "$root/dev"
         mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
         exec chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 "$@"
-    ' _ "$root" "$(dirname "$repo")" "$target" "$@"
+    ' _ "$root" "$(dirname "$repo")" "$shared" "$target" "$@"
 }
 
 target=$(cd "$repo" && "$cargo" metadata --format-version 1 --no-deps |
@@ -196,7 +197,7 @@ for release in "${releases[@]}"; do
         skip=()
         [[ " ${cli_tests[*]} " == *" $name "* ]] && skip=("${cli_skip[@]}")
         log "$release: $name"
-        if ! in_root "$root" TCPWAVE_TEST_PLUGIN="$plugin" "${executables[$name]}" -q "${skip[@]}"; then
+        if ! in_root "$root" TCPWAVE_TEST_PLUGIN="$plugin" TCPWAVE_SHARED="$shared" "${executables[$name]}" -q "${skip[@]}"; then
             failed+=("$release ($name)")
         fi
     done

@@ -32,13 +32,19 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Every file of `../shared/captures/<kind>/`, sorted by name.
+/// The shared data folder: `TCPWAVE_SHARED` when set (tests/all.sh sets it for a clone that does
+/// not sit beside `shared/`), else the one beside the repository.
+fn shared_dir() -> PathBuf {
+    std::env::var_os("TCPWAVE_SHARED").map_or_else(|| repo_root().join("../shared"), PathBuf::from)
+}
+
+/// Every file of `<shared>/captures/<kind>/`, sorted by name.
 pub fn captures(kind: &str) -> Vec<PathBuf> {
-    let dir = repo_root().join("../shared/captures").join(kind);
+    let dir = shared_dir().join("captures").join(kind);
     assert!(
         dir.is_dir(),
         "capture folder {} is missing: the tests need the shared captures beside the repository \
-         (<repo>/../shared/captures/{kind})",
+         (<repo>/../shared/captures/{kind}) or in TCPWAVE_SHARED",
         dir.display()
     );
     let mut files: Vec<PathBuf> = fs::read_dir(&dir)
@@ -363,6 +369,14 @@ pub fn expected_labels(capture: &Path) -> (Vec<String>, Vec<Vec<String>>) {
             .unwrap_or_else(|| panic!("{} is empty", path.display())),
     );
     (header, lines.map(split).collect())
+}
+
+/// Where the column `name` is in an expected-labels header ([`expected_labels`]).
+pub fn expected_column(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|column| column == name)
+        .unwrap_or_else(|| panic!("no column {name} in the expected labels"))
 }
 
 /// A boolean field as tshark 4.0 prints it (`1`, `0`, `1,0`): later releases print `True`/`False`.

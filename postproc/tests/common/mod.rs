@@ -22,8 +22,12 @@ pub fn workspace_root() -> PathBuf {
         .to_owned()
 }
 
+/// `<shared>/captures`, the shared folder found as the plugin's tests find it: `TCPWAVE_SHARED`,
+/// else the one beside the repository.
 pub fn captures_dir() -> PathBuf {
-    workspace_root().join("../shared/captures")
+    let shared = std::env::var_os("TCPWAVE_SHARED")
+        .map_or_else(|| workspace_root().join("../shared"), PathBuf::from);
+    shared.join("captures")
 }
 
 pub fn target_dir() -> PathBuf {
