@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use tcpwave_tests::{captures, expected_labels, name, nanoseconds, Tshark};
+use tcpwave_tests::{captures, expected_column, expected_labels, name, nanoseconds, Tshark};
 
 /// Every per-packet tcpwave field, after the frame number.
 const LABELS: &[&str] = &[
@@ -328,12 +328,7 @@ fn expected_statistics(tshark: &Tshark, capture: &Path) -> BTreeMap<String, u64>
     let mut counts = BTreeMap::new();
     let mut add = |topic: String| *counts.entry(topic).or_insert(0) += 1;
     let (header, rows) = expected_labels(capture);
-    let column = |name: &str| {
-        header
-            .iter()
-            .position(|c| c == name)
-            .expect("an expected column")
-    };
+    let column = |name: &str| expected_column(&header, name);
     for row in &rows {
         let repeated = row[column("repeat")] == "1";
         for kind in ["handshake_step", "teardown_step"] {
@@ -404,12 +399,7 @@ fn summary_mode_filters_on_the_fields_and_counts_the_expert_infos() {
     for capture in captures("kernel") {
         let copy = tshark.readable_copy(&capture);
         let (header, rows) = expected_labels(&capture);
-        let column = |name: &str| {
-            header
-                .iter()
-                .position(|c| c == name)
-                .expect("an expected column")
-        };
+        let column = |name: &str| expected_column(&header, name);
         let expected: Vec<String> = rows
             .iter()
             .filter(|row| {
