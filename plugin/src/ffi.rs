@@ -466,6 +466,12 @@ impl StatsTree {
 // ---------------------------------------------------------------------------------------------
 // Dissection
 
+/// Whether the tree `node` belongs to will be displayed.
+fn in_visible_tree(node: &ws::proto_node) -> bool {
+    // SAFETY: a live node points at its tree's shared data, alive as long as the tree.
+    unsafe { node.tree_data.as_ref() }.is_some_and(ws::tree_is_visible)
+}
+
 /// The packet Wireshark is dissecting, valid for one call of the post-dissector.
 pub struct Packet {
     tvb: *mut ws::tvbuff_t,
@@ -489,8 +495,8 @@ impl Packet {
     /// Whether the tree is there and will be displayed: then Wireshark builds every item in it,
     /// asked for or not.
     pub fn tree_is_visible(&self) -> bool {
-        // SAFETY: the tree, when present, points at its shared data for the duration of the call.
-        self.tree.is_some_and(|tree| unsafe { tree.as_ref().tree_data.as_ref() }.is_some_and(ws::tree_is_visible))
+        // SAFETY: the tree, when present, is valid for the duration of the call.
+        self.tree.is_some_and(|tree| in_visible_tree(unsafe { tree.as_ref() }))
     }
 
     /// The top-level items of the protocol tree: one per protocol layer of the frame.
@@ -637,8 +643,8 @@ impl<'a> Item<'a> {
 
     /// Whether anyone will see this item's text (only then is it worth formatting).
     pub fn is_shown(&self) -> bool {
-        // SAFETY: a live item points at its tree's shared data, alive as long as the tree.
-        unsafe { self.raw.as_ref().tree_data.as_ref().is_some_and(ws::tree_is_visible) }
+        // SAFETY: a live item.
+        in_visible_tree(unsafe { self.raw.as_ref() })
     }
 
     pub fn append_text(&self, text: &CStr) {
