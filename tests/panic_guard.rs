@@ -4,12 +4,12 @@
 
 use std::path::PathBuf;
 
-use tcpwave_tests::{fields_args, parse_fields, repo_root, Tshark};
+use tcpwave_tests::{fields_args, kernel_capture, parse_fields, Tshark};
 
 const PANIC_FRAME: &str = "3";
 
 fn client_closes_first() -> PathBuf {
-    repo_root().join("../shared/captures/kernel/client_closes_first.pcap")
+    kernel_capture("client_closes_first.pcap")
 }
 
 #[test]

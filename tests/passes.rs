@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use tcpwave_tests::{captures, expected_column, expected_labels, name, nanoseconds, Tshark};
+use tcpwave_tests::{
+    captures, expected_column, expected_labels, kernel_capture, name, nanoseconds, Tshark,
+};
 
 /// Every per-packet tcpwave field, after the frame number.
 const LABELS: &[&str] = &[
@@ -430,11 +432,7 @@ fn summary_mode_filters_on_the_fields_and_counts_the_expert_infos() {
     }
     assert!(report.is_empty(), "summary mode:\n{report}");
 
-    let refused = captures("kernel")
-        .into_iter()
-        .find(|c| name(c) == "refused.pcap")
-        .expect("refused.pcap");
-    let copy = tshark.readable_copy(&refused);
+    let copy = tshark.readable_copy(&kernel_capture("refused.pcap"));
     let run = tshark.run([
         "-q",
         "-r",

@@ -57,6 +57,14 @@ pub fn captures(kind: &str) -> Vec<PathBuf> {
     files
 }
 
+/// One of the kernel captures, by file name.
+pub fn kernel_capture(file_name: &str) -> PathBuf {
+    captures("kernel")
+        .into_iter()
+        .find(|capture| name(capture) == file_name)
+        .unwrap_or_else(|| panic!("no kernel capture named {file_name}"))
+}
+
 /// A capture's file name, for messages.
 pub fn name(capture: &Path) -> String {
     capture
