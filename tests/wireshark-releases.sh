@@ -130,24 +130,25 @@ make_root() {
     touch "$root/.tcpwave-ready"
 }
 
-# Runs a command inside the root, with the repository's parent folder, the shared folder and the
-# target folder at their own paths, in a mount namespace of its own that vanishes with it.
+# Runs a command inside the root, with the repository, the shared folder and the target folder at
+# their own paths, in a mount namespace of its own that vanishes with it. The root's own /tmp is
+# mounted first, so that a repository under /tmp (git clone . /tmp/fresh) is not hidden by it.
 in_root() {
     local root=$1
     shift
     unshare --mount --propagation private bash -c '
         set -e
-        root=$1 work=$2 shared=$3 target=$4
+        root=$1 repo=$2 shared=$3 target=$4
         shift 4
-        for dir in "$work" "$shared" "$target"; do
+        mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
+        for dir in "$repo" "$shared" "$target"; do
             mkdir -p "$root$dir"
             mount --bind "$dir" "$root$dir"
         done
         mount -t proc proc "$root/proc"
         mount --bind /dev "$root/dev"
-        mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
         exec chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 "$@"
-    ' _ "$root" "$(dirname "$repo")" "$shared" "$target" "$@"
+    ' _ "$root" "$repo" "$shared" "$target" "$@"
 }
 
 target=$(cd "$repo" && "$cargo" metadata --format-version 1 --no-deps |
