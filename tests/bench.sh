@@ -9,7 +9,7 @@
 #   --runs N        runs of each side of each pair (default 3)
 #   --capture FILE  benchmark this capture instead of the bulk one
 #   --quick         a fast sanity run: the first 100k packets of the capture, batch on 20k-packet copies
-#   --only PAIRS    plugin, summary, cli, batch, cost or instructions (comma separated or
+#   --only PAIRS    plugin, summary, disabled, cli, batch, cost or instructions (comma separated or
 #                   repeated; default all)
 #
 # Pairs (A | B):
@@ -17,6 +17,8 @@
 #          | tshark -r CAP -T fields -e frame.number -e tcpwave.step, with the plugin
 #            targets: time B/A <= 1.05, memory B/A <= 1.05
 #   summary  tshark -r CAP, no plugin | the same with the plugin          (ratio reported, no target)
+#   disabled tshark -r CAP, no plugin | the same with the plugin and --disable-protocol tcpwave
+#            (reported: a disabled tcpwave should cost nothing)
 #   cli      the exact tshark command `tcpwave report` runs (found by running the CLI once with a
 #            tshark wrapper that logs its arguments), to /dev/null
 #          | tcpwave report CAP --format csv > /dev/null                  target: time B/A <= 1.10
@@ -47,7 +49,7 @@ export LC_ALL=C
 repo=$(cd "$(dirname "$0")/.." && pwd)
 bench_dir=${TCPWAVE_BENCH_DIR:-$HOME/.cache/tcpwave-bench}
 generator=$(realpath -m "${TCPWAVE_SHARED:-$repo/../shared}/captures/gen/kernel_scenarios.py")
-all_pairs=(plugin summary cli batch cost instructions)
+all_pairs=(plugin summary disabled cli batch cost instructions)
 
 usage() {
     sed -n '/^#   bash tests/,/^#   --only/p' "$0" | sed 's/^# \{0,1\}//'
@@ -411,6 +413,13 @@ if wants summary; then
     run_pair summary "summary mode" "no plugin" "plugin" summary_a summary_b
 fi
 
+if wants disabled; then
+    warm "$cap"
+    disabled_a=("$tshark_bare" -r "$cap")
+    disabled_b=("$tshark_plugin" -r "$cap" --disable-protocol tcpwave)
+    run_pair disabled "summary, tcpwave disabled" "no plugin" "plugin, --disable-protocol tcpwave" disabled_a disabled_b
+fi
+
 cli_command=()
 if (wants cli || wants batch) && [[ -z $cli_skip ]]; then
     # The exact tshark command line the CLI runs, from a wrapper that logs its arguments.
@@ -562,6 +571,7 @@ skipped_row() { row "$1" - - - - - "skipped: $2"; }
 
 if [[ -n ${result[plugin.title]:-} ]]; then pair_rows plugin 1.05 1.05; fi
 if [[ -n ${result[summary.title]:-} ]]; then pair_rows summary "" ""; fi
+if [[ -n ${result[disabled.title]:-} ]]; then pair_rows disabled "" ""; fi
 if [[ -n ${result[instructions.a]:-} ]]; then
     r=$(ratio "${result[instructions.a]}" "${result[instructions.b]}")
     row "plugin fields (callgrind)" "instr" "${result[instructions.a]}/pkt" "${result[instructions.b]}/pkt" "$r" "" \
@@ -615,6 +625,7 @@ if wants cost; then
 fi
 echo
 echo "A and B: plugin = without | with the plugin; summary = tshark -r CAP without | with the plugin;"
+echo "disabled = tshark -r CAP without the plugin | with it installed and --disable-protocol tcpwave;"
 echo "cli = the CLI's tshark command alone | tcpwave report (memory: GNU time's %M, the largest process"
 echo "of the tree; own mem/cpu: the tcpwave process itself); batch = --jobs 1 | --jobs 2."
 echo "Cost: the peak-RSS difference with the plugin, less its fixed cost (the same pair on the sample"

@@ -448,3 +448,36 @@ fn summary_mode_filters_on_the_fields_and_counts_the_expert_infos() {
         run.expect_clean()
     );
 }
+
+/// `--disable-protocol tcpwave` (like unticking it under Enabled Protocols) leaves no trace: no
+/// field, no expert info, nothing a filter on it matches, and no complaint on stderr.
+#[test]
+fn a_disabled_tcpwave_adds_nothing() {
+    let tshark = Tshark::with_plugin();
+    let copy = tshark.readable_copy(&kernel_capture("refused.pcap"));
+    let path = copy.to_str().expect("a UTF-8 path");
+    let disabled = ["--disable-protocol", "tcpwave"];
+    let rows = tshark.fields(&copy, &disabled, LABELS);
+    assert!(!rows.is_empty(), "refused.pcap has packets");
+    for row in &rows {
+        assert!(
+            row[1..].iter().all(String::is_empty),
+            "frame {} has tcpwave fields while tcpwave is disabled: {row:?}",
+            row[0]
+        );
+    }
+    for options in [&["-Y", "tcpwave"][..], &["-2", "-Y", "tcpwave"]] {
+        let run = tshark.run(["-r", path].iter().chain(&disabled).chain(options));
+        assert_eq!(
+            run.expect_clean(),
+            "",
+            "{options:?} matched packets while tcpwave is disabled"
+        );
+    }
+    let run = tshark.run(["-q", "-r", path, "-z", "expert"].iter().chain(&disabled));
+    assert!(
+        !run.expect_clean().contains("tcpwave"),
+        "`-z expert` lists tcpwave expert infos while tcpwave is disabled:\n{}",
+        run.expect_clean()
+    );
+}

@@ -79,11 +79,10 @@ pub fn register() {
 }
 
 pub fn handoff() {
-    let (Some(registration), Some(fields)) = (REGISTRATION.get(), TcpFields::resolve()) else {
+    let (Some(_), Some(fields)) = (REGISTRATION.get(), TcpFields::resolve()) else {
         eprintln!("tcpwave: this Wireshark lacks the TCP fields tcpwave reads; tcpwave stays inactive");
         return;
     };
-    ffi::want_fields(registration, &fields.wanted());
     TCP_FIELDS.get_or_init(|| fields);
 }
 
@@ -110,6 +109,18 @@ fn want_fields_for(packet: &Packet, registration: &Registration, fields: &TcpFie
 
 pub fn file_opened() {
     *state() = Some(State::default());
+    want_fields_while_enabled();
+}
+
+/// Asks for TCP's fields from the start of each file, but only while tcpwave is enabled: as long
+/// as a post-dissector asks for fields, enabled or not, tshark builds every packet's protocol tree
+/// even in summary mode (`tshark -r CAP`, 1.5x the time). Wireshark runs the init routine that
+/// calls this before it dissects a file, and again after protocols are enabled or disabled.
+fn want_fields_while_enabled() {
+    let (Some(registration), Some(fields)) = (REGISTRATION.get(), TCP_FIELDS.get()) else { return };
+    let enabled = registration.is_enabled();
+    FIELDS_WANTED.store(enabled, Ordering::Relaxed);
+    ffi::want_fields(registration, &if enabled { fields.wanted() } else { Vec::new() });
 }
 
 pub fn file_closed() {

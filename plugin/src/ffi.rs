@@ -209,6 +209,12 @@ pub struct SubtreeIndex(pub usize);
 pub struct ExpertIndex(pub usize);
 
 impl Registration {
+    /// Whether the user left the protocol enabled (`--disable-protocol`, Enabled Protocols).
+    pub fn is_enabled(&self) -> bool {
+        // SAFETY: the id of the protocol this registration made.
+        unsafe { ws::protocol_is_enabled(self.proto.load(Ordering::Relaxed)) }
+    }
+
     fn field(&self, field: FieldIndex) -> c_int {
         self.fields[field.0].load(Ordering::Relaxed)
     }

@@ -135,6 +135,9 @@ typedef enum {
 #define PI_PROTOCOL 0x09000000
 #define PI_ASSUMPTION 0x0d000000
 
+/* epan/proto.h: opaque, only asked whether it is enabled. */
+typedef struct _protocol protocol_t;
+
 /* epan/proto.h. HFILL fills the last five members with
  * id = -1, parent = 0, ref_type = HF_REF_TYPE_NONE, same_name_prev_id = -1,
  * same_name_next = NULL. */
@@ -304,6 +307,8 @@ void proto_register_subtree_array(gint *const *indices, const int num_indices);
 int proto_registrar_get_id_byname(const char *field_name);
 header_field_info *proto_registrar_get_nth(guint hfindex);
 gboolean proto_field_is_referenced(proto_tree *tree, int proto_id);
+protocol_t *find_protocol_by_id(const int proto_id);
+gboolean proto_is_protocol_enabled(const protocol_t *protocol);
 
 proto_item *proto_tree_add_item(proto_tree *tree, int hfindex, tvbuff_t *tvb,
                                 const gint start, gint length, const guint encoding);

@@ -129,6 +129,9 @@ typedef enum {
 #define WS_PLUGIN_DESC_DISSECTOR 0x00000001
 #define WS_PLUGIN_DESC_TAP_LISTENER 0x00000010
 
+/* epan/proto.h: opaque, only asked whether it is enabled. */
+typedef struct _protocol protocol_t;
+
 /* epan/proto.h. HFILL: see wireshark-4.0.h. */
 typedef struct _header_field_info header_field_info;
 struct _header_field_info {
@@ -293,6 +296,8 @@ void proto_register_subtree_array(int *const *indices, const int num_indices);
 int proto_registrar_get_id_byname(const char *field_name);
 header_field_info *proto_registrar_get_nth(unsigned hfindex);
 bool proto_field_is_referenced(proto_tree *tree, int proto_id);
+protocol_t *find_protocol_by_id(const int proto_id);
+bool proto_is_protocol_enabled(const protocol_t *protocol);
 
 proto_item *proto_tree_add_item(proto_tree *tree, int hfindex, tvbuff_t *tvb,
                                 const int start, int length, const unsigned encoding);

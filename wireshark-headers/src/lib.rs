@@ -8,8 +8,8 @@
 //! leading members; only ever use them through pointers Wireshark hands out.
 //!
 //! The few things whose Rust form differs between versions come from one
-//! module per version, re-exported here: [`field_value`], [`tree_is_visible`]
-//! and [`describe_plugin!`].
+//! module per version, re-exported here: [`field_value`], [`tree_is_visible`],
+//! [`field_is_referenced`], [`protocol_is_enabled`] and [`describe_plugin!`].
 #![allow(non_camel_case_types, non_upper_case_globals, non_snake_case)]
 
 use std::ffi::c_int;

@@ -23,6 +23,15 @@ pub unsafe fn field_is_referenced(tree: *mut crate::proto_tree, proto_id: std::f
     unsafe { crate::proto_field_is_referenced(tree, proto_id) != 0 }
 }
 
+/// Whether protocol `proto_id` is enabled (`--disable-protocol`, the GUI's
+/// Enabled Protocols dialog).
+///
+/// # Safety
+/// `proto_id` is a registered protocol.
+pub unsafe fn protocol_is_enabled(proto_id: std::ffi::c_int) -> bool {
+    unsafe { crate::proto_is_protocol_enabled(crate::find_protocol_by_id(proto_id)) != 0 }
+}
+
 /// Whether anyone will display the tree `tree_data` belongs to.
 pub fn tree_is_visible(tree_data: &tree_data_t) -> bool {
     tree_data.visible != 0
