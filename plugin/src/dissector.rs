@@ -15,7 +15,7 @@ use crate::stats;
 
 static REGISTRATION: OnceLock<&'static Registration> = OnceLock::new();
 static TCP_FIELDS: OnceLock<TcpFields> = OnceLock::new();
-/// Whether TCP's fields are asked for now (see [`want_fields_for`]).
+/// Whether TCP's fields are asked for now (see [`want_fields_while_enabled`], [`want_fields_for`]).
 static FIELDS_WANTED: AtomicBool = AtomicBool::new(true);
 /// What the plugin knows of the open capture file; None between files.
 static STATE: Mutex<Option<State>> = Mutex::new(None);
@@ -93,7 +93,7 @@ pub fn handoff() {
 /// first-pass packet tells what the next will need.
 fn want_fields_for(packet: &Packet, registration: &Registration, fields: &TcpFields) {
     let needed = !packet.tree_is_visible();
-    if FIELDS_WANTED.swap(needed, Ordering::Relaxed) == needed {
+    if FIELDS_WANTED.load(Ordering::Relaxed) == needed {
         return;
     }
     if needed {
@@ -103,8 +103,13 @@ fn want_fields_for(packet: &Packet, registration: &Registration, fields: &TcpFie
             packet.frame_number()
         );
     }
-    let wanted = if needed { fields.wanted() } else { Vec::new() };
-    ffi::want_fields(registration, &wanted);
+    set_fields_wanted(registration, fields, needed);
+}
+
+/// Asks Wireshark for TCP's fields, or stops asking, and remembers which.
+fn set_fields_wanted(registration: &Registration, fields: &TcpFields, wanted: bool) {
+    FIELDS_WANTED.store(wanted, Ordering::Relaxed);
+    ffi::want_fields(registration, &if wanted { fields.wanted() } else { Vec::new() });
 }
 
 pub fn file_opened() {
@@ -118,9 +123,7 @@ pub fn file_opened() {
 /// calls this before it dissects a file, and again after protocols are enabled or disabled.
 fn want_fields_while_enabled() {
     let (Some(registration), Some(fields)) = (REGISTRATION.get(), TCP_FIELDS.get()) else { return };
-    let enabled = registration.is_enabled();
-    FIELDS_WANTED.store(enabled, Ordering::Relaxed);
-    ffi::want_fields(registration, &if enabled { fields.wanted() } else { Vec::new() });
+    set_fields_wanted(registration, fields, registration.is_enabled());
 }
 
 pub fn file_closed() {
