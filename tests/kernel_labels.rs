@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use tcpwave_tests::{
-    boolean_digits, captures, expected_dir, expected_file, expected_labels, name, Tshark,
+    boolean_digits, expected_dir, expected_file, expected_labels, labelled_captures, name, Tshark,
 };
 
 /// The expected files' columns, in order, and the field each one is.
@@ -106,10 +106,10 @@ fn compare(
 }
 
 #[test]
-fn every_kernel_capture_is_labelled_as_its_expected_file_says() {
+fn every_kernel_and_partial_capture_is_labelled_as_its_expected_file_says() {
     let tshark = Tshark::with_plugin();
     let fields: Vec<&str> = COLUMNS.iter().map(|(_, field)| *field).collect();
-    let captures = captures("kernel");
+    let captures = labelled_captures();
     let mut report = String::new();
     for capture in &captures {
         let expected_path = expected_file(capture);
@@ -142,7 +142,7 @@ fn every_kernel_capture_is_labelled_as_its_expected_file_says() {
 
 #[test]
 fn every_expected_file_has_its_capture() {
-    let wanted: Vec<PathBuf> = captures("kernel")
+    let wanted: Vec<PathBuf> = labelled_captures()
         .iter()
         .map(|capture| expected_file(capture))
         .collect();
@@ -150,7 +150,7 @@ fn every_expected_file_has_its_capture() {
         let path = entry.expect("readable folder entry").path();
         assert!(
             wanted.contains(&path),
-            "{} belongs to no capture in ../shared/captures/kernel/",
+            "{} belongs to no capture in ../shared/captures/kernel/ nor to a shape of tests/src/partial.rs",
             path.display()
         );
     }

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use tcpwave_tests::{
-    captures, expected_column, expected_labels, kernel_capture, name, nanoseconds, Tshark,
+    captures, expected_column, expected_labels, kernel_capture, labelled_captures, name, nanoseconds, Tshark,
 };
 
 /// Every per-packet tcpwave field, after the frame number.
@@ -43,6 +43,14 @@ const VERDICTS: &[(&str, &str, &str)] = &[
     ("syn_retransmitted.pcap", "complete", "three-way"),
     ("syn_unanswered.pcap", "unanswered", "none"),
     ("synack_lost.pcap", "complete", "three-way"),
+    ("partial_synack_first.pcap", "complete", "three-way"),
+    ("partial_synack_repeated.pcap", "complete", "three-way"),
+    ("partial_client_side_only.pcap", "complete", "one-way"),
+    ("partial_server_side_only.pcap", "complete", "one-way"),
+    ("partial_midstream_close.pcap", "midstream", "four-way"),
+    ("partial_midstream_reset.pcap", "midstream", "reset"),
+    ("partial_ends_mid_handshake.pcap", "incomplete", "none"),
+    ("partial_ends_mid_teardown.pcap", "complete", "half-closed"),
 ];
 
 /// Appends to `report` how `run`'s rows differ from `reference`'s, frame by frame.
@@ -92,7 +100,7 @@ fn compare_runs(
 fn two_passes_label_like_one() {
     let tshark = Tshark::with_plugin();
     let mut report = String::new();
-    for capture in captures("kernel") {
+    for capture in labelled_captures() {
         let copy = tshark.readable_copy(&capture);
         let one_pass = tshark.fields(&copy, &[], LABELS);
         let two_pass = tshark.fields(&copy, &["-2"], LABELS);
@@ -115,18 +123,22 @@ fn two_passes_label_like_one() {
 fn display_filter_shows_the_step_rows_unchanged() {
     let tshark = Tshark::with_plugin();
     let mut report = String::new();
-    for capture in captures("kernel") {
+    for capture in labelled_captures() {
         let copy = tshark.readable_copy(&capture);
         let steps: Vec<Vec<String>> = tshark
             .fields(&copy, &[], LABELS)
             .into_iter()
             .filter(|row| !row[1].is_empty())
             .collect();
-        // Every kernel capture starts with a SYN, so an empty list means the labels are missing.
+        // A capture whose expected labels have steps and whose run has none is missing its labels.
+        let (header, expected) = expected_labels(&capture);
+        let (handshake, teardown) = (expected_column(&header, "handshake_step"), expected_column(&header, "teardown_step"));
+        let expects_steps = expected.iter().any(|row| !row[handshake].is_empty() || !row[teardown].is_empty());
         assert!(
-            !steps.is_empty(),
-            "{}: no packet has a tcpwave.step in an unfiltered run",
-            name(&capture)
+            steps.is_empty() != expects_steps,
+            "{}: the unfiltered run has {} step rows",
+            name(&capture),
+            steps.len()
         );
         for (what, options) in [
             ("-Y tcpwave.step", &["-Y", "tcpwave.step"][..]),
@@ -159,7 +171,7 @@ fn verdicts_on_every_tcp_packet_of_two_pass_runs_only() {
         "tcpwave.conn.teardown",
     ];
     let mut report = String::new();
-    for capture in captures("kernel") {
+    for capture in labelled_captures() {
         let capture_name = name(&capture);
         let Some(&(_, handshake, teardown)) =
             VERDICTS.iter().find(|(name, _, _)| *name == capture_name)
@@ -367,7 +379,7 @@ fn expected_statistics(tshark: &Tshark, capture: &Path) -> BTreeMap<String, u64>
 fn statistics_tree_counts_the_expected_labels_in_one_pass_and_two() {
     let tshark = Tshark::with_plugin();
     let mut report = String::new();
-    for capture in captures("kernel") {
+    for capture in labelled_captures() {
         let copy = tshark.readable_copy(&capture);
         let expected = expected_statistics(&tshark, &copy);
         for (what, options) in [("one-pass", &[][..]), ("two-pass", &["-2"][..])] {

@@ -201,6 +201,7 @@ fn read_segment(packet: &Packet, fields: &TcpFields, tcp: Node<'_>, source_addre
     }
     let word = |at: usize| u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]);
     let source_port = u16::from_be_bytes([header[0], header[1]]);
+    let destination_port = u16::from_be_bytes([header[2], header[3]]);
     // Both come early among TCP's few dozen items, so the walk stops once it has them.
     let (mut stream, mut payload_len) = (None, None);
     for child in tcp.children() {
@@ -224,6 +225,8 @@ fn read_segment(packet: &Packet, fields: &TcpFields, tcp: Node<'_>, source_addre
         seq: word(4),
         ack: word(8),
         payload_len: payload_len.unwrap_or(0),
+        src_port: source_port,
+        dst_port: destination_port,
     })
 }
 
@@ -266,17 +269,27 @@ fn render_fields(registration: &Registration, view: &View<'_>, item: &Item<'_>, 
             details.add_bool(registration, Field::AckOk.into(), answer.ok());
         }
         if let Some(times) = step.handshake_times {
-            details.add_duration(registration, Field::HandshakeRtt.into(), times.rtt_ns);
-            details.add_duration(registration, Field::SynToSynAck.into(), times.syn_to_synack_ns);
-            details.add_duration(registration, Field::SynAckToAck.into(), times.synack_to_ack_ns);
+            let durations = [
+                (Field::HandshakeRtt, times.rtt_ns),
+                (Field::SynToSynAck, times.syn_to_synack_ns),
+                (Field::SynAckToAck, times.synack_to_ack_ns),
+            ];
+            for (field, duration) in durations {
+                if let Some(duration) = duration {
+                    details.add_duration(registration, field.into(), duration);
+                }
+            }
         }
         if let Some(duration) = step.teardown_duration_ns {
             details.add_duration(registration, Field::TeardownDuration.into(), duration);
         }
     }
     tree.add_str(registration, Field::Phase.into(), view.phase().as_cstr());
-    tree.add_str(registration, Field::ClientState.into(), view.client_state().as_cstr());
-    tree.add_str(registration, Field::ServerState.into(), view.server_state().as_cstr());
+    for (field, state) in [(Field::ClientState, view.client_state()), (Field::ServerState, view.server_state())] {
+        if let Some(state) = state {
+            tree.add_str(registration, field.into(), state.as_cstr());
+        }
+    }
     if let Some((handshake, teardown)) = view.verdicts() {
         tree.add_str(registration, Field::ConnHandshake.into(), handshake.as_cstr());
         tree.add_str(registration, Field::ConnTeardown.into(), teardown.as_cstr());

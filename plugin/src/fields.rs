@@ -111,6 +111,7 @@ pub const EXPERTS: &[ExpertSpec] = &[
     expert(c"tcpwave.expert.midstream", c"Connection seen without its handshake", Group::Sequence, Severity::Note),
     expert(c"tcpwave.expert.bad_ack", c"Acknowledgment number does not fit the step", Group::Sequence, Severity::Warn),
     expert(c"tcpwave.expert.isn_changed", c"SYN repeated with a new initial sequence number", Group::Sequence, Severity::Warn),
+    expert(c"tcpwave.expert.one_way", c"One side's packets are missing from the capture", Group::Sequence, Severity::Note),
     expert(c"tcpwave.expert.internal_error", c"tcpwave internal error", Group::Malformed, Severity::Error),
 ];
 

@@ -159,8 +159,19 @@ pub struct CaptureArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Only packets matching this Wireshark display filter (passed to tshark -Y)
-    #[arg(short = 'Y', long = "display-filter", value_name = "FILTER")]
+    /// Report every connection with at least one packet matching this Wireshark display filter,
+    /// whole
+    #[arg(
+        short = 'Y',
+        long = "display-filter",
+        value_name = "FILTER",
+        long_help = "Report every connection with at least one packet matching this Wireshark \
+                     display filter, whole: all its packets count, so its row is the one it has \
+                     without -Y (and summary totals those connections). The filter sees the \
+                     fields of a two-pass tshark run, tcpwave.conn.* included. A filter tshark \
+                     rejects is a usage error (exit status 2) with tshark's own message; one \
+                     that matches nothing gives no rows and a note on stderr."
+    )]
     pub display_filter: Option<String>,
 
     /// Captures read at once [default: the number of cores]

@@ -20,7 +20,8 @@ use crate::ladder::Ladder;
 use crate::row::{ActiveCloser, Row};
 use crate::seconds::Seconds;
 use crate::zeek::{Segment, ZeekConnection};
-use tcpwave_core::{Anomaly, HandshakeVerdict, TeardownVerdict};
+use tcpwave_core::roles::first_sender_side;
+use tcpwave_core::{AnomalySet, Flags, HandshakeVerdict, Side, TeardownVerdict};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Endpoint {
@@ -60,12 +61,8 @@ struct Connection {
     teardown_duration: Option<Seconds>,
     active_closer: Option<ActiveCloser>,
     repeats: u32,
-    bad_acks: u32,
-    /// The sequence number of each side's latest SYN: a SYN with another one starts over.
-    syn_seqs: [Option<u32>; 2],
-    isn_changed: bool,
-    /// The passive side sent data after the active closer's FIN (a half-close in use).
-    data_after_peer_fin: bool,
+    /// The plugin's expert items on the connection's packets.
+    anomalies: AnomalySet,
     handshake: Option<HandshakeVerdict>,
     teardown: Option<TeardownVerdict>,
     zeek: ZeekConnection,
@@ -73,18 +70,32 @@ struct Connection {
 }
 
 impl Connection {
-    /// The side seen first is the originator: it is the client (the first SYN's sender) when the
-    /// connection opens with a SYN, and the side seen first of a midstream connection otherwise.
+    /// The originator is the plugin's client, which the first packet decides (a SYN's sender, a
+    /// SYN/ACK's receiver, else Zeek's guess by port). When that is not the first packet's sender,
+    /// the roles are flipped as Zeek flips them, and the history starts with `^`.
     fn new(first: &Packet, draw_ladder: bool) -> Self {
+        let sender = Endpoint {
+            addr: first.src,
+            port: first.src_port,
+        };
+        let receiver = Endpoint {
+            addr: first.dst,
+            port: first.dst_port,
+        };
+        let flipped =
+            first_sender_side(Flags(first.flags.0), first.src_port, first.dst_port) == Side::Server;
+        let (orig, resp) = if flipped {
+            (receiver, sender)
+        } else {
+            (sender, receiver)
+        };
+        let mut zeek = ZeekConnection::default();
+        if flipped {
+            zeek.flip_roles();
+        }
         Connection {
-            orig: Endpoint {
-                addr: first.src,
-                port: first.src_port,
-            },
-            resp: Endpoint {
-                addr: first.dst,
-                port: first.dst_port,
-            },
+            orig,
+            resp,
             start: first.time,
             last: first.time,
             packets: 0,
@@ -96,13 +107,10 @@ impl Connection {
             teardown_duration: None,
             active_closer: None,
             repeats: 0,
-            bad_acks: 0,
-            syn_seqs: [None, None],
-            isn_changed: false,
-            data_after_peer_fin: false,
+            anomalies: AnomalySet::default(),
             handshake: None,
             teardown: None,
-            zeek: ZeekConnection::default(),
+            zeek,
             ladder: draw_ladder.then(Ladder::default),
         }
     }
@@ -123,23 +131,12 @@ impl Connection {
         }
         self.teardown_steps
             .extend_from_slice(&packet.teardown_steps);
-        let passive_side = match self.active_closer {
-            Some(ActiveCloser::Orig) => !from_orig,
-            Some(ActiveCloser::Resp) => from_orig,
-            None => false,
-        };
-        self.data_after_peer_fin |= passive_side && packet.payload_len > 0;
         self.handshake_rtt = self.handshake_rtt.or(packet.handshake_rtt);
         self.syn_to_synack = self.syn_to_synack.or(packet.syn_to_synack);
         self.synack_to_ack = self.synack_to_ack.or(packet.synack_to_ack);
         self.teardown_duration = self.teardown_duration.or(packet.teardown_duration);
         self.repeats += u32::from(packet.repeat);
-        self.bad_acks += u32::from(!packet.ack_ok);
-        if packet.flags.syn() {
-            let latest = &mut self.syn_seqs[usize::from(!from_orig)];
-            self.isn_changed |= latest.is_some_and(|seq| seq != packet.seq);
-            *latest = Some(packet.seq);
-        }
+        self.anomalies.extend(packet.anomalies);
         self.handshake = packet.conn_handshake.or(self.handshake);
         self.teardown = packet.conn_teardown.or(self.teardown);
         self.zeek.observe(&Segment {
@@ -155,51 +152,28 @@ impl Connection {
         }
     }
 
-    /// The expert kinds this connection would have raised, derived from the verdicts and labels.
-    fn anomalies(&self) -> Vec<Anomaly> {
-        let mut kinds = Vec::new();
-        match self.handshake {
-            Some(HandshakeVerdict::Refused) => kinds.push(Anomaly::Refused),
-            Some(HandshakeVerdict::Unanswered) => kinds.push(Anomaly::Unanswered),
-            Some(HandshakeVerdict::Simultaneous) => kinds.push(Anomaly::SimultaneousOpen),
-            Some(HandshakeVerdict::Midstream) => kinds.push(Anomaly::Midstream),
-            _ => {}
-        }
-        match self.teardown {
-            Some(TeardownVerdict::Reset) if self.handshake != Some(HandshakeVerdict::Refused) => {
-                kinds.push(Anomaly::Abort)
-            }
-            Some(TeardownVerdict::Simultaneous) => kinds.push(Anomaly::SimultaneousClose),
-            _ => {}
-        }
-        if self.teardown == Some(TeardownVerdict::HalfClosed) || self.data_after_peer_fin {
-            kinds.push(Anomaly::HalfClose);
-        }
-        if self.repeats > 0 {
-            kinds.push(Anomaly::Retransmission);
-        }
-        if self.bad_acks > 0 {
-            kinds.push(Anomaly::BadAck);
-        }
-        if self.isn_changed {
-            kinds.push(Anomaly::IsnChanged);
-        }
-        kinds.sort();
-        kinds
-    }
-
     /// Both sides sent a FIN, or one sent a RST: nothing more is expected.
     fn is_over(&self) -> bool {
         self.zeek.is_over()
     }
 
     fn finish(self, file: &str, stream: u64) -> Finished {
-        let anomalies = self.anomalies();
+        // Zeek's own role reversal (a SYN answering the SYN/ACK seen first) reports the other
+        // side as the originator; the endpoints and the closer follow it.
+        let (orig, resp, active_closer) = if self.zeek.roles_reversed() {
+            let closer = self.active_closer.map(|closer| match closer {
+                ActiveCloser::Orig => ActiveCloser::Resp,
+                ActiveCloser::Resp => ActiveCloser::Orig,
+            });
+            (self.resp, self.orig, closer)
+        } else {
+            (self.orig, self.resp, self.active_closer)
+        };
         let row = Row {
             file: file.to_owned(),
             stream,
-            orig: self.orig,
-            resp: self.resp,
+            orig,
+            resp,
             start: self.start,
             duration: self.last.saturating_sub(self.start),
             handshake: self.handshake,
@@ -209,13 +183,13 @@ impl Connection {
             synack_to_ack: self.synack_to_ack,
             teardown: self.teardown,
             teardown_steps: self.teardown_steps,
-            active_closer: self.active_closer,
+            active_closer,
             teardown_duration: self.teardown_duration,
             packets: self.packets,
             orig_bytes: self.zeek.orig_bytes(),
             resp_bytes: self.zeek.resp_bytes(),
             repeats: self.repeats,
-            anomalies,
+            anomalies: self.anomalies.iter().collect(),
             conn_state: self.zeek.conn_state(),
             history: self.zeek.history().to_owned(),
         };
@@ -336,6 +310,7 @@ impl Connections {
 mod tests {
     use super::*;
     use crate::fields::tests::{base, line};
+    use tcpwave_core::Anomaly;
 
     fn packet(fields: &[(&str, &str)]) -> Packet {
         let mut all: Vec<(&str, &str)> = fields.to_vec();
@@ -504,43 +479,59 @@ mod tests {
     }
 
     #[test]
-    fn anomalies_come_from_verdicts_repeats_and_acks() {
-        let syn = |frame| {
+    fn anomalies_are_the_expert_items_of_the_packets() {
+        let syn = |frame, expert| {
             packet(
                 &[
                     from(C, S, frame, "0x0002"),
-                    vec![
-                        ("tcpwave.handshake.step", "1"),
-                        ("tcpwave.conn.handshake", "refused"),
-                        ("tcpwave.conn.teardown", "reset"),
-                    ],
+                    vec![("tcpwave.handshake.step", "1"), (expert, "1")],
                 ]
                 .concat(),
             )
         };
-        let mut repeated = syn("2");
-        repeated.repeat = true;
         let rst = packet(
             &[
                 from(S, C, "3", "0x0014"),
-                vec![
-                    ("tcp.ack_raw", "1001"),
-                    ("tcpwave.ack_ok", "0"),
-                    ("tcpwave.conn.handshake", "refused"),
-                    ("tcpwave.conn.teardown", "reset"),
-                ],
+                vec![("tcp.ack_raw", "1001"), ("tcpwave.expert.refused", "1")],
             ]
             .concat(),
         );
-        let row = rows_of("r.pcap", &[syn("1"), repeated, rst]).remove(0);
-        // A refused connection's RST is not also an abort.
+        let mut repeated = syn("2", "tcpwave.expert.retransmission");
+        repeated.repeat = true;
+        let row = rows_of(
+            "r.pcap",
+            &[syn("1", "tcpwave.expert.unanswered"), repeated, rst],
+        )
+        .remove(0);
         assert_eq!(
             row.anomalies,
-            vec![Anomaly::Refused, Anomaly::Retransmission, Anomaly::BadAck]
+            vec![
+                Anomaly::Refused,
+                Anomaly::Unanswered,
+                Anomaly::Retransmission
+            ]
         );
         assert_eq!(row.repeats, 1);
         assert_eq!(row.conn_state, "REJ");
         assert_eq!(row.history, "Sr");
+    }
+
+    #[test]
+    fn a_connection_opened_by_its_synack_is_flipped_to_its_client() {
+        let synack = packet(&from(S, C, "1", "0x0012"));
+        let ack = packet(
+            &[
+                from(C, S, "2", "0x0010"),
+                vec![("tcp.seq_raw", "1001"), ("tcp.ack_raw", "5001")],
+            ]
+            .concat(),
+        );
+        let row = rows_of("f", &[synack, ack]).remove(0);
+        assert_eq!(
+            (row.orig.to_string(), row.resp.to_string()),
+            ("10.0.0.1:40000".to_owned(), "10.0.0.2:80".to_owned())
+        );
+        assert!(row.history.starts_with('^'), "history {}", row.history);
     }
 
     #[test]

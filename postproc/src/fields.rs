@@ -10,10 +10,10 @@ use std::net::IpAddr;
 use thiserror::Error;
 
 use crate::seconds::Seconds;
-use tcpwave_core::{HandshakeVerdict, TcpState, TeardownVerdict};
+use tcpwave_core::{Anomaly, AnomalySet, HandshakeVerdict, TcpState, TeardownVerdict};
 
 /// The `-e` fields, in column order.
-pub const FIELDS: [&str; 28] = [
+pub const FIELDS: [&str; 39] = [
     "frame.number",
     "frame.time_epoch",
     "frame.protocols",
@@ -42,6 +42,19 @@ pub const FIELDS: [&str; 28] = [
     "tcpwave.teardown.duration",
     "tcpwave.conn.handshake",
     "tcpwave.conn.teardown",
+    // The plugin's expert items, one per anomaly in `Anomaly::ALL`'s order: a row's anomalies
+    // are exactly those of its packets.
+    "tcpwave.expert.refused",
+    "tcpwave.expert.abort",
+    "tcpwave.expert.unanswered",
+    "tcpwave.expert.retransmission",
+    "tcpwave.expert.simultaneous_open",
+    "tcpwave.expert.simultaneous_close",
+    "tcpwave.expert.half_close",
+    "tcpwave.expert.midstream",
+    "tcpwave.expert.bad_ack",
+    "tcpwave.expert.isn_changed",
+    "tcpwave.expert.one_way",
 ];
 
 mod column {
@@ -73,6 +86,8 @@ mod column {
     pub const TEARDOWN_DURATION: usize = 25;
     pub const CONN_HANDSHAKE: usize = 26;
     pub const CONN_TEARDOWN: usize = 27;
+    /// The first expert item's; the others follow in `Anomaly::ALL`'s order.
+    pub const EXPERTS: usize = 28;
 }
 
 /// The TCP flags byte (and the NS bit), from `tcp.flags` (`0x0012`).
@@ -147,6 +162,8 @@ pub struct Packet {
     pub teardown_duration: Option<Seconds>,
     pub conn_handshake: Option<HandshakeVerdict>,
     pub conn_teardown: Option<TeardownVerdict>,
+    /// The plugin's expert items on this packet.
+    pub anomalies: AnomalySet,
 }
 
 #[derive(Debug, Error, PartialEq)]
@@ -313,6 +330,17 @@ fn split_columns(line: &str) -> Result<[&str; FIELDS.len()], LineError> {
     Ok(columns)
 }
 
+/// The anomalies whose expert item the frame carries.
+fn anomalies(columns: &[&str]) -> AnomalySet {
+    let mut set = AnomalySet::default();
+    for (offset, anomaly) in Anomaly::ALL.iter().enumerate() {
+        if first(columns, column::EXPERTS + offset).is_some() {
+            set.insert(*anomaly);
+        }
+    }
+    set
+}
+
 impl Packet {
     pub fn parse_line(line: &str) -> Result<Packet, LineError> {
         let columns = &split_columns(line.trim_end_matches(['\r', '\n']))?;
@@ -359,6 +387,11 @@ impl Packet {
             teardown_duration: seconds(columns, column::TEARDOWN_DURATION)?,
             conn_handshake: word(columns, column::CONN_HANDSHAKE)?,
             conn_teardown: word(columns, column::CONN_TEARDOWN)?,
+            anomalies: if single_tcp_layer {
+                anomalies(columns)
+            } else {
+                AnomalySet::default()
+            },
         })
     }
 }
@@ -366,6 +399,15 @@ impl Packet {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn the_expert_columns_follow_the_anomaly_order() {
+        let experts = &FIELDS[column::EXPERTS..];
+        assert_eq!(experts.len(), Anomaly::ALL.len());
+        for (field, anomaly) in experts.iter().zip(Anomaly::ALL) {
+            assert_eq!(*field, format!("tcpwave.expert.{anomaly}"));
+        }
+    }
 
     /// Builds a tshark output line from `(field, value)` pairs; other fields are empty.
     pub(crate) fn line(values: &[(&str, &str)]) -> String {

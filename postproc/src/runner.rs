@@ -135,6 +135,13 @@ impl Notes {
 /// Reads one capture, handing out connections as they finish (drawing their ladders if asked);
 /// returns what went wrong, if anything (the connections read before a failure are handed out
 /// all the same).
+///
+/// With a display filter, only the connections with at least one packet matching it are handed
+/// out, each whole: a first tshark run finds those connections (their `tcp.stream` numbers),
+/// then every packet of the capture is read as without a filter, and the rows of the others are
+/// dropped once folded. Folding them too keeps the selected rows exactly as they are without a
+/// filter: when a closed connection's row is written depends on the capture's clock, which every
+/// packet moves.
 fn read_capture(
     tshark: &Tshark,
     path: &Path,
@@ -142,18 +149,37 @@ fn read_capture(
     draw_ladders: bool,
     outbox: &mut Outbox,
 ) -> Option<String> {
+    let selection = match filter {
+        None => None,
+        Some(filter) => match tshark.matching_streams(path, filter) {
+            Err(error) => return Some(format!("{error:#}")),
+            // Nothing to report; a failure is the file's, and the full run would only repeat it.
+            Ok(selection) if selection.streams.is_empty() => return selection.failure,
+            // A failure (a file cut short) comes again from the full run, which reports it.
+            Ok(selection) => Some(selection.streams),
+        },
+    };
+    let selected = |finished: &Finished| {
+        selection
+            .as_ref()
+            .map_or(true, |streams| streams.contains(finished.row.stream))
+    };
     let mut connections = Connections::new(&path.display().to_string(), draw_ladders);
     let mut rows = 0usize;
-    let report = tshark.packets(path, filter, |packet| {
+    let report = tshark.packets(path, None, |packet| {
         connections.add(&packet, &mut |finished| {
-            rows += 1;
-            outbox.push(finished);
+            if selected(&finished) {
+                rows += 1;
+                outbox.push(finished);
+            }
         });
         outbox.send_if_due();
     });
     connections.finish(&mut |finished| {
-        rows += 1;
-        outbox.push(finished);
+        if selected(&finished) {
+            rows += 1;
+            outbox.push(finished);
+        }
     });
     outbox.send();
     let report = match report {
@@ -179,7 +205,9 @@ fn read_capture(
 }
 
 /// Reads `captures` with up to `jobs` tshark processes and calls `on_event` with their
-/// connections and their ends. Returns early, without waiting for running tsharks, on Ctrl-C.
+/// connections and their ends. With a display filter, the connections are those with at least
+/// one matching packet, whole; when there is none, a note on stderr says so. Returns early,
+/// without waiting for running tsharks, on Ctrl-C.
 pub fn run(
     tshark: &Tshark,
     captures: Vec<PathBuf>,
@@ -206,6 +234,7 @@ pub fn run(
     let captures = Arc::new(captures);
     let next = Arc::new(AtomicUsize::new(0));
     let filter = Arc::new(filter);
+    let mut connections = 0u64;
     for _ in 0..jobs.clamp(1, total.max(1)) {
         let (tshark, captures, next, filter, sender, interrupted) = (
             tshark.clone(),
@@ -257,6 +286,7 @@ pub fn run(
                     if interrupted.load(Ordering::SeqCst) {
                         return Ok(Finish::Interrupted);
                     }
+                    connections += 1;
                     on_event(Event::Connection(Box::new(connection)))?;
                 }
             }
@@ -266,6 +296,13 @@ pub fn run(
                 on_event(Event::CaptureDone { path, problem })?;
             }
             Message::Interrupted => return Ok(Finish::Interrupted),
+        }
+    }
+    if let Some(filter) = filter.as_deref() {
+        if connections == 0 && total > 0 {
+            notes.say(&format!(
+                "no connection has a packet matching the display filter `{filter}`"
+            ));
         }
     }
     Ok(Finish::Completed)

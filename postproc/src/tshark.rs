@@ -210,38 +210,119 @@ impl Tshark {
             .find(|path| path.is_file())
     }
 
-    /// Checks a display filter by running it over an empty capture.
+    /// Checks a display filter by running it over an empty capture, which tshark reads from its
+    /// standard input: no file is needed, so a wrapper that runs tshark as another user (as root
+    /// must, for tshark to load a personal plugin) works as well as tshark itself.
+    ///
+    /// A filter tshark rejects is a usage error whose text is tshark's own, line by line as tshark
+    /// printed it (its pointers under the filter stay in place), without its root warning.
     pub fn check_filter(&self, filter: &str) -> Result<(), Fatal> {
-        let empty = tempfile_with(&EMPTY_PCAP).map_err(|error| {
-            Fatal::Environment(format!("cannot write a temporary file: {error}"))
-        })?;
-        let output = self
+        let mut child = self
             .command()
-            .args(["-n", "-r"])
-            .arg(empty.path())
-            .args(["-Y", filter])
-            .output()
+            .args(["-n", "-r", "-", "-Y", filter])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
             .map_err(|error| {
                 Fatal::Environment(format!("cannot run {}: {error}", self.program.display()))
             })?;
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        // tshark stops before reading when the filter does not compile: a broken pipe is fine.
+        let _ = stdin.write_all(&EMPTY_PCAP);
+        drop(stdin);
+        let output = child.wait_with_output().map_err(|error| {
+            Fatal::Environment(format!("cannot run {}: {error}", self.program.display()))
+        })?;
         if output.status.success() {
             return Ok(());
         }
-        let message = tshark_message(&String::from_utf8_lossy(&output.stderr))
-            .unwrap_or_else(|| "tshark rejected it".to_owned());
+        let message = tshark_lines(&String::from_utf8_lossy(&output.stderr))
+            .unwrap_or_else(|| format!("tshark rejected it without a word ({})", output.status));
         Err(Fatal::Usage(format!(
-            "invalid display filter `{filter}`: {message}"
+            "invalid display filter; tshark says:\n{message}"
         )))
     }
 
+    /// The connections (`tcp.stream` numbers) of `capture` with at least one packet matching the
+    /// display filter `filter`. Two passes, as [`Tshark::packets`] runs, so that the same fields
+    /// exist (the plugin's `tcpwave.conn.*` verdicts only then). A frame with several TCP layers
+    /// belongs to its first layer's connection, as in [`Packet::parse_line`].
+    pub fn matching_streams(&self, capture: &Path, filter: &str) -> Result<Selection> {
+        let mut selection = Selection::default();
+        let args = [
+            "-T",
+            "fields",
+            "-E",
+            "occurrence=f",
+            "-E",
+            "header=n",
+            "-E",
+            "quote=n",
+            "-e",
+            "tcp.stream",
+        ];
+        let failure = self.lines(capture, Some(filter), &args, |line| {
+            if let Ok(stream) = line.trim().parse::<u32>() {
+                selection.streams.insert(u64::from(stream));
+            }
+        })?;
+        selection.failure = failure;
+        Ok(selection)
+    }
+
     /// Runs tshark over `capture` (two passes, so the connection verdicts exist) and hands each
-    /// packet to `on_packet` as its line arrives.
+    /// packet to `on_packet` as its line arrives. `filter` narrows the packets (tshark's -Y).
     pub fn packets(
         &self,
         capture: &Path,
         filter: Option<&str>,
         mut on_packet: impl FnMut(Packet),
     ) -> Result<RunReport> {
+        let mut args = vec![
+            "-T",
+            "fields",
+            "-E",
+            "separator=/t",
+            "-E",
+            "occurrence=a",
+            "-E",
+            "aggregator=,",
+            "-E",
+            "header=n",
+            "-E",
+            "quote=n",
+        ];
+        for field in FIELDS {
+            args.extend(["-e", field]);
+        }
+        let mut report = RunReport::default();
+        let failure = self.lines(capture, filter, &args, |line| {
+            match Packet::parse_line(line) {
+                Ok(packet) => on_packet(packet),
+                Err(LineError::Missing { .. }) => {}
+                Err(error) => {
+                    report.unreadable_lines += 1;
+                    report
+                        .first_unreadable
+                        .get_or_insert_with(|| error.to_string());
+                }
+            }
+        })?;
+        report.failure = failure;
+        Ok(report)
+    }
+
+    /// Runs `tshark -n -2 -r CAPTURE -Y "TCP packets [&& (FILTER)]" ARGS...` and hands each
+    /// non-blank line of its output to `on_line` as it arrives. Returns tshark's own words when it
+    /// exits with an error.
+    fn lines(
+        &self,
+        capture: &Path,
+        filter: Option<&str>,
+        args: &[&str],
+        mut on_line: impl FnMut(&str),
+    ) -> Result<Option<String>> {
         // Absolute, because a wrapper named by TCPWAVE_TSHARK may run tshark elsewhere.
         let capture = env::current_dir()
             .map(|dir| dir.join(capture))
@@ -251,21 +332,8 @@ impl Tshark {
             .args(["-n", "-2", "-r"])
             .arg(&capture)
             .arg("-Y")
-            .arg(display_filter(filter));
-        command.args([
-            "-T",
-            "fields",
-            "-E",
-            "separator=/t",
-            "-E",
-            "occurrence=a",
-            "-E",
-            "aggregator=,",
-        ]);
-        command.args(["-E", "header=n", "-E", "quote=n"]);
-        for field in FIELDS {
-            command.args(["-e", field]);
-        }
+            .arg(display_filter(filter))
+            .args(args);
         let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -274,7 +342,6 @@ impl Tshark {
         let stderr = child.stderr.take().expect("stderr is piped");
         let stderr_reader = thread::spawn(move || read_limited(stderr));
 
-        let mut report = RunReport::default();
         let mut stdout =
             BufReader::with_capacity(READ_BUFFER, child.stdout.take().expect("stdout is piped"));
         // One buffer for every line.
@@ -295,25 +362,47 @@ impl Tshark {
             if line.trim().is_empty() {
                 continue;
             }
-            match Packet::parse_line(&line) {
-                Ok(packet) => on_packet(packet),
-                Err(LineError::Missing { .. }) => {}
-                Err(error) => {
-                    report.unreadable_lines += 1;
-                    report
-                        .first_unreadable
-                        .get_or_insert_with(|| error.to_string());
-                }
-            }
+            on_line(&line);
         }
         let status = child.wait().context("waiting for tshark")?;
         let stderr = stderr_reader.join().unwrap_or_default();
-        if !status.success() {
-            report.failure = Some(
-                tshark_message(&stderr).unwrap_or_else(|| format!("tshark failed ({status})")),
-            );
+        let failure = (!status.success()).then(|| {
+            tshark_message(&stderr).unwrap_or_else(|| format!("tshark failed ({status})"))
+        });
+        Ok(failure)
+    }
+}
+
+/// The connections of one capture chosen by a display filter.
+#[derive(Debug, Default)]
+pub struct Selection {
+    pub streams: StreamSet,
+    /// tshark's own words when it exited with an error (the streams read before are kept).
+    pub failure: Option<String>,
+}
+
+/// A set of `tcp.stream` numbers: one bit each, up to the highest one inserted.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct StreamSet {
+    words: Vec<u64>,
+}
+
+impl StreamSet {
+    pub fn insert(&mut self, stream: u64) {
+        let (word, bit) = ((stream / 64) as usize, 1u64 << (stream % 64));
+        if word >= self.words.len() {
+            self.words.resize(word + 1, 0);
         }
-        Ok(report)
+        self.words[word] |= bit;
+    }
+
+    pub fn contains(&self, stream: u64) -> bool {
+        let (word, bit) = ((stream / 64) as usize, 1u64 << (stream % 64));
+        self.words.get(word).is_some_and(|bits| bits & bit != 0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.iter().all(|bits| *bits == 0)
     }
 }
 
@@ -329,6 +418,19 @@ fn read_limited(stream: impl Read) -> String {
     // Enough for any error message; a runaway stderr must not grow memory.
     let _ = stream.take(64 * 1024).read_to_end(&mut bytes);
     String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// tshark's lines on stderr as it printed them, but for its warning about running as root and
+/// blank lines at either end.
+pub fn tshark_lines(stderr: &str) -> Option<String> {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim_end)
+        .filter(|line| !line.trim_start().starts_with("Running as user"))
+        .skip_while(|line| line.is_empty())
+        .collect();
+    let end = lines.iter().rposition(|line| !line.is_empty())? + 1;
+    Some(lines[..end].join("\n"))
 }
 
 /// tshark's error message, without its warning about running as root and its `tshark:` prefix.
@@ -419,16 +521,6 @@ const EMPTY_PCAP: [u8; 24] = [
     0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0,
 ];
 
-fn tempfile_with(bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
-    let mut file = tempfile::Builder::new()
-        .prefix("tcpwave-")
-        .suffix(".pcap")
-        .tempfile()?;
-    file.write_all(bytes)?;
-    file.flush()?;
-    Ok(file)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,6 +588,38 @@ mod tests {
             Some("The file \"t.pcap\" appears to have been cut short in the middle of a packet.")
         );
         assert_eq!(tshark_message("Running as user \"root\"\n"), None);
+    }
+
+    #[test]
+    fn filter_errors_keep_tsharks_lines_as_printed() {
+        let stderr = "Running as user \"root\" and group \"root\". This could be dangerous.\n\
+                      tshark: foo.bar is neither a field nor a protocol name.\n    foo.bar\n    ^~~~~~~\n\n";
+        assert_eq!(
+            tshark_lines(stderr).as_deref(),
+            Some(
+                "tshark: foo.bar is neither a field nor a protocol name.\n    foo.bar\n    ^~~~~~~"
+            )
+        );
+        assert_eq!(tshark_lines("Running as user \"root\"\n\n"), None);
+        assert_eq!(tshark_lines(""), None);
+    }
+
+    #[test]
+    fn stream_sets_hold_what_was_inserted() {
+        let mut set = StreamSet::default();
+        assert!(set.is_empty());
+        assert!(!set.contains(0));
+        for stream in [0, 63, 64, 1000] {
+            set.insert(stream);
+        }
+        set.insert(64);
+        assert!(!set.is_empty());
+        for stream in [0, 63, 64, 1000] {
+            assert!(set.contains(stream), "{stream}");
+        }
+        for stream in [1, 62, 65, 999, 1001, u64::from(u32::MAX)] {
+            assert!(!set.contains(stream), "{stream}");
+        }
     }
 
     #[test]

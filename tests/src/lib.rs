@@ -7,6 +7,7 @@
 //! tshark run as root ignores `WIRESHARK_PLUGIN_DIR` and the personal plugin folder, so as root it
 //! runs as nobody (uid/gid 65534) through `setpriv`, in a temporary folder that nobody can read.
 
+pub mod partial;
 pub mod pcap;
 
 use std::ffi::OsStr;
@@ -55,6 +56,20 @@ pub fn captures(kind: &str) -> Vec<PathBuf> {
     files.sort();
     assert!(!files.is_empty(), "no capture files in {}", dir.display());
     files
+}
+
+/// Every capture with hand-written expected labels: the kernel captures and the partial-capture
+/// shapes of [`partial`], written once per test process into a temporary folder.
+pub fn labelled_captures() -> Vec<PathBuf> {
+    static PARTIAL: std::sync::OnceLock<(tempfile::TempDir, Vec<PathBuf>)> = std::sync::OnceLock::new();
+    let (_, shapes) = PARTIAL.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let shapes = partial::write_shapes(dir.path());
+        (dir, shapes)
+    });
+    let mut all = captures("kernel");
+    all.extend(shapes.iter().cloned());
+    all
 }
 
 /// One of the kernel captures, by file name.

@@ -123,11 +123,13 @@ impl<'a> View<'a> {
         self.label.phase()
     }
 
-    pub fn client_state(&self) -> TcpState {
+    /// The client's state after this packet, unless the capture cannot show it.
+    pub fn client_state(&self) -> Option<TcpState> {
         self.label.client()
     }
 
-    pub fn server_state(&self) -> TcpState {
+    /// The server's state after this packet, unless the capture cannot show it.
+    pub fn server_state(&self) -> Option<TcpState> {
         self.label.server()
     }
 
@@ -165,7 +167,8 @@ impl<'a> View<'a> {
             })
             .collect();
         let what = if steps.is_empty() { self.phase().to_string() } else { steps.join(", ") };
-        format!("{what}; client {}, server {}", self.client_state(), self.server_state())
+        let state = |state: Option<TcpState>| state.map_or("unknown", TcpState::as_str);
+        format!("{what}; client {}, server {}", state(self.client_state()), state(self.server_state()))
     }
 
     /// Equal for two views exactly when their [`View::summary`] is: a key to cache it by.
@@ -200,6 +203,9 @@ impl<'a> View<'a> {
             && self.verdicts().is_some_and(|(handshake, _)| handshake == HandshakeVerdict::Unanswered)
         {
             kinds.insert(Anomaly::Unanswered);
+        }
+        if self.connection.showed_one_way(self.frame, self.layer) {
+            kinds.insert(Anomaly::OneWay);
         }
         kinds
     }
@@ -274,6 +280,11 @@ impl<'a> View<'a> {
             }
             // The connection keeps only the latest SYN's number, which a later SYN may change
             // again, so the new number is left to the packet's own sequence number field.
+            Anomaly::OneWay => format!(
+                "One-way capture: the {} has sent nothing captured, yet this packet shows it did; \
+                 its FINs and the states they lead to cannot be known",
+                peer.as_str()
+            ),
             Anomaly::IsnChanged => {
                 format!("SYN repeated with a new initial sequence number (first SYN in frame {})", frame_of(own.syn))
             }

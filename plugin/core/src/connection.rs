@@ -7,6 +7,7 @@
 
 use std::num::NonZeroU32;
 
+use crate::roles::first_sender_side;
 use crate::vocab::{Anomaly, HandshakeVerdict, Phase, TcpState, TeardownVerdict};
 
 /// TCP header flags, as Wireshark's `tcp.flags` holds them (RFC 793 section 3.1, RFC 3168).
@@ -40,6 +41,8 @@ pub struct Segment {
     pub seq: u32,
     pub ack: u32,
     pub payload_len: u32,
+    pub src_port: u16,
+    pub dst_port: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -152,6 +155,11 @@ impl AnomalySet {
         self.0 & (1 << anomaly as u16) != 0
     }
 
+    /// Adds every member of `other`.
+    pub fn extend(&mut self, other: AnomalySet) {
+        self.0 |= other.0;
+    }
+
     /// In the order of [`Anomaly::ALL`].
     pub fn iter(self) -> impl Iterator<Item = Anomaly> {
         let mut rest = self.0;
@@ -181,6 +189,8 @@ const SENDER: u32 = 25;
 const STORED_ANOMALIES: u32 = 26;
 /// A phase value no phase has: marks the absence of a label.
 const NO_PHASE: u32 = 0b111;
+/// A state value no state has: the state cannot be known from the capture.
+const UNKNOWN_STATE: u32 = 0b1111;
 
 /// The anomalies a label stores; the others follow from the rest of the label (a repeat is a
 /// retransmission), from the answers (a bad ack), from the connection (whether a RST refused or
@@ -204,8 +214,8 @@ impl Label {
         steps: StepSet,
         repeats: StepSet,
         phase: Phase,
-        client: TcpState,
-        server: TcpState,
+        client: Option<TcpState>,
+        server: Option<TcpState>,
         sender: Side,
         anomalies: AnomalySet,
     ) -> Label {
@@ -216,8 +226,8 @@ impl Label {
         let bits = u32::from(steps.0) << STEPS
             | u32::from(repeats.0) << REPEATS
             | (phase as u32) << PHASE
-            | (client as u32) << CLIENT
-            | (server as u32) << SERVER
+            | client.map_or(UNKNOWN_STATE, |state| state as u32) << CLIENT
+            | server.map_or(UNKNOWN_STATE, |state| state as u32) << SERVER
             | (sender as u32) << SENDER
             | stored << STORED_ANOMALIES;
         Label { stream, bits }
@@ -249,12 +259,14 @@ impl Label {
         Phase::ALL[self.field(PHASE, 3) as usize]
     }
 
-    pub fn client(self) -> TcpState {
-        TcpState::ALL[self.field(CLIENT, 4) as usize]
+    /// The client's state, when the capture shows it.
+    pub fn client(self) -> Option<TcpState> {
+        TcpState::ALL.get(self.field(CLIENT, 4) as usize).copied()
     }
 
-    pub fn server(self) -> TcpState {
-        TcpState::ALL[self.field(SERVER, 4) as usize]
+    /// The server's state, when the capture shows it.
+    pub fn server(self) -> Option<TcpState> {
+        TcpState::ALL.get(self.field(SERVER, 4) as usize).copied()
     }
 
     pub fn sender(self) -> Side {
@@ -339,6 +351,11 @@ pub struct SideFacts {
     pub syn: Option<Sent>,
     pub synack: Option<Sent>,
     pub fin: Option<Sent>,
+    /// The initial sequence number of a SYN or SYN/ACK the capture missed, from the peer's
+    /// acknowledgment of it.
+    implied_isn: Option<u32>,
+    /// The acknowledgment number of this side's latest packet with ACK.
+    latest_ack: Option<u32>,
     /// Frame of this side's latest handshake step 3 and teardown step 2 or 4.
     latest_syn_answer: Option<NonZeroU32>,
     latest_fin_answer: Option<NonZeroU32>,
@@ -347,17 +364,21 @@ pub struct SideFacts {
     syn_acked: bool,
     fin_received: bool,
     fin_acked: bool,
+    /// One of this side's FINs was a teardown step (its peer had been seen by then).
+    fin_numbered: bool,
     /// This side sent its FIN after receiving the peer's (CLOSE_WAIT, then LAST_ACK).
     closed_passively: bool,
 }
 
 impl SideFacts {
-    /// The initial sequence number, from the latest SYN or SYN/ACK this side sent.
+    /// The initial sequence number, from the latest SYN or SYN/ACK this side sent, or from the
+    /// peer's acknowledgment of one the capture missed.
     fn isn(&self) -> Option<u32> {
         match (self.syn, self.synack) {
             (Some(syn), Some(synack)) if syn.latest_frame > synack.latest_frame => Some(syn.seq),
             (_, Some(synack)) => Some(synack.seq),
-            (syn, None) => syn.map(|s| s.seq),
+            (Some(syn), None) => Some(syn.seq),
+            (None, None) => self.implied_isn,
         }
     }
 
@@ -379,7 +400,7 @@ impl SideFacts {
         if self.fin_received {
             return TcpState::CloseWait;
         }
-        let sent_syn = self.syn.is_some() || self.synack.is_some();
+        let sent_syn = self.isn().is_some();
         match (self.syn_acked, sent_syn, self.syn_received) {
             (true, _, _) => TcpState::Established,
             (false, true, false) => TcpState::SynSent,
@@ -399,19 +420,19 @@ struct Reset {
 /// Capture times of the milestones; each is valid once its milestone happened.
 #[derive(Debug, Clone, Copy, Default)]
 struct Times {
-    first_syn_ns: i64,
-    first_synack_ns: i64,
+    first_syn_ns: Option<i64>,
+    first_synack_ns: Option<i64>,
     first_fin_ns: i64,
-    handshake_done_ns: i64,
     teardown_done_ns: i64,
 }
 
-/// Timings of the handshake: its first SYN, its first SYN/ACK, the ACK that completed it.
+/// Timings of the handshake: its first SYN, its first SYN/ACK, the ACK that completed it. Each
+/// needs both of its packets captured before that ACK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HandshakeTimes {
-    pub rtt_ns: i64,
-    pub syn_to_synack_ns: i64,
-    pub synack_to_ack_ns: i64,
+    pub rtt_ns: Option<i64>,
+    pub syn_to_synack_ns: Option<i64>,
+    pub synack_to_ack_ns: Option<i64>,
 }
 
 /// One `tcp.stream`.
@@ -424,8 +445,12 @@ pub struct Connection {
     reset: Option<Reset>,
     /// The first step 3.
     handshake_done: Option<PacketId>,
-    /// A SYN came before the first step 3, so the handshake can be timed from it.
-    handshake_timed: bool,
+    /// Taken when the first step 3 came: a SYN captured later must not time it.
+    handshake_times: Option<HandshakeTimes>,
+    /// A SYN/ACK's sender went on without SYN, which it does only once the SYN/ACK was acknowledged.
+    handshake_shown: bool,
+    /// The packet that first showed the peer's packets are missing from the capture.
+    one_way_shown: Option<PacketId>,
     /// The packet whose acknowledgment completed the teardown.
     teardown_done: Option<PacketId>,
     times: Times,
@@ -451,8 +476,7 @@ impl Connection {
     /// A connection whose first packet in the capture is `first`.
     pub fn new(first: &Segment) -> Connection {
         let is_syn = first.flags.has(Flags::SYN);
-        let first_sender_side =
-            if is_syn && first.flags.has(Flags::ACK) { Side::Server } else { Side::Client };
+        let first_sender_side = first_sender_side(first.flags, first.src_port, first.dst_port);
         let mut sides = [SideFacts::default(); 2];
         let midstream = !is_syn;
         if midstream {
@@ -468,7 +492,9 @@ impl Connection {
             sides,
             reset: None,
             handshake_done: None,
-            handshake_timed: false,
+            handshake_times: None,
+            handshake_shown: false,
+            one_way_shown: None,
             teardown_done: None,
             times: Times::default(),
             active_closer: None,
@@ -504,6 +530,18 @@ impl Connection {
         self.teardown_done == Some(PacketId::new(frame, layer))
     }
 
+    /// Whether TCP layer `layer` of `frame` is the packet that first showed the peer's packets
+    /// are missing from the capture (a one-way capture).
+    pub fn showed_one_way(&self, frame: u32, layer: u8) -> bool {
+        self.one_way_shown == Some(PacketId::new(frame, layer))
+    }
+
+    /// A FIN was captured while one side has sent nothing captured: who closed first, and
+    /// whether each FIN was acknowledged, cannot be known.
+    fn closes_unseen(&self) -> bool {
+        self.sides.iter().any(|side| !side.sent_packets) && self.sides.iter().any(|side| side.fin.is_some())
+    }
+
     /// Whether a RST refused the connection (rather than aborting it).
     pub fn was_refused(&self) -> bool {
         self.reset.is_some_and(|reset| reset.refused)
@@ -514,6 +552,7 @@ impl Connection {
         let side = self.side_of(segment);
         let peer = side.peer();
         let is_first_packet = !self.sides[0].sent_packets && !self.sides[1].sent_packets;
+        let peer_unseen = !self.sides[peer as usize].sent_packets;
         self.sides[side as usize].sent_packets = true;
 
         let mut steps = StepSet::default();
@@ -544,6 +583,9 @@ impl Connection {
                     self.observe_fin(segment, side, &mut found);
                 }
                 self.observe_half_close(segment, side, &mut anomalies);
+                if peer_unseen && self.one_way_shown.is_none() && self.shows_missing_peer(segment, side) {
+                    self.one_way_shown = Some(PacketId::new(segment.frame, layer));
+                }
                 self.update_knowledge(segment, side, peer);
             }
         }
@@ -554,13 +596,15 @@ impl Connection {
         }
 
         let reset = self.reset.is_some();
+        let known = reset || !self.closes_unseen();
+        let state = |side: Side| known.then(|| self.sides[side as usize].state(reset));
         let label = Label::new(
             segment.stream,
             steps,
             repeats,
             self.phase_of(steps),
-            self.sides[Side::Client as usize].state(reset),
-            self.sides[Side::Server as usize].state(reset),
+            state(Side::Client),
+            state(Side::Server),
             side,
             anomalies,
         );
@@ -599,7 +643,9 @@ impl Connection {
                     this.syn = Some(Sent::new(segment, segment.seq, segment.payload_len));
                     match peer_syn {
                         Some(_) => found.anomalies.insert(Anomaly::SimultaneousOpen),
-                        None => self.times.first_syn_ns = segment.time_ns,
+                        None => {
+                            self.times.first_syn_ns.get_or_insert(segment.time_ns);
+                        }
                     }
                 }
             }
@@ -614,9 +660,7 @@ impl Connection {
             }
             None => {
                 this.synack = Some(Sent::new(segment, segment.seq, segment.payload_len));
-                if peer.synack.is_none() {
-                    self.times.first_synack_ns = segment.time_ns;
-                }
+                self.times.first_synack_ns.get_or_insert(segment.time_ns);
             }
         }
         // A SYN/ACK may acknowledge the SYN alone or also the data it carried (RFC 7413 section 3).
@@ -634,27 +678,36 @@ impl Connection {
         })
     }
 
-    /// Handshake step 3: the first ACK from a side that sent a SYN, after the peer's SYN/ACK.
+    /// Handshake step 3: the first ACK from a side that sent a SYN, after the peer's SYN/ACK. When
+    /// the SYN/ACK was not captured, the side's first ACK after its SYN still shows it arrived,
+    /// but there is nothing to check its acknowledgment against.
     fn observe_syn_answer(&mut self, segment: &Segment, side: Side, layer: u8, found: &mut Found) -> Option<Answer> {
-        let synack = self.sides[side.peer() as usize].synack?;
+        let synack = self.sides[side.peer() as usize].synack;
         let this = &mut self.sides[side as usize];
         if this.syn.is_none() && this.synack.is_some() {
             return None;
         }
-        let repeat = match this.latest_syn_answer {
-            None => false,
-            Some(frame) if synack.latest_frame > frame.get() => true,
-            Some(_) => return None,
+        if synack.is_none() && (this.syn.is_none() || this.latest_syn_answer.is_some()) {
+            return None;
+        }
+        let repeat = match (this.latest_syn_answer, synack) {
+            (None, _) => false,
+            (Some(frame), Some(synack)) if synack.latest_frame > frame.get() => true,
+            (Some(_), _) => return None,
         };
         this.latest_syn_answer = Some(frame_number(segment.frame));
         found.step(Step::Handshake(3), repeat);
         if self.handshake_done.is_none() {
             self.handshake_done = Some(PacketId::new(segment.frame, layer));
-            self.times.handshake_done_ns = segment.time_ns;
-            // Decided now: a SYN seen later (a capture may start at the SYN/ACK) must not time it.
-            self.handshake_timed = self.sides.iter().any(|side| side.syn.is_some());
+            let Times { first_syn_ns, first_synack_ns, .. } = self.times;
+            let since = |start: i64| segment.time_ns.saturating_sub(start);
+            self.handshake_times = Some(HandshakeTimes {
+                rtt_ns: first_syn_ns.map(since),
+                syn_to_synack_ns: first_syn_ns.zip(first_synack_ns).map(|(syn, synack)| synack.saturating_sub(syn)),
+                synack_to_ack_ns: first_synack_ns.map(since),
+            });
         }
-        Some(Answer {
+        synack.map(|synack| Answer {
             frame: segment.frame,
             layer,
             step: Step::Handshake(3),
@@ -698,16 +751,21 @@ impl Connection {
         }
         let active = self.active_closer == Some(side);
         let step = if active { Step::Teardown(1) } else { Step::Teardown(3) };
-        let peer_fin = self.sides[side.peer() as usize].fin;
+        let peer = self.sides[side.peer() as usize];
+        let peer_fin = peer.fin;
+        // With none of the peer's packets captured, whether it closed first cannot be known.
+        let numbered = peer.sent_packets;
         let this = &mut self.sides[side as usize];
+        if numbered {
+            found.step(step, this.fin_numbered);
+            this.fin_numbered = true;
+        }
         if let Some(fin) = &mut this.fin {
-            found.step(step, true);
             fin.latest_frame = segment.frame;
             fin.seq = fin_seq;
             return;
         }
         this.fin = Some(Sent::new(segment, fin_seq, 0));
-        found.step(step, false);
         if let Some(peer_fin) = peer_fin {
             let acknowledges_peer = segment.flags.has(Flags::ACK) && seq_at_or_after(segment.ack, peer_fin.end());
             if acknowledges_peer {
@@ -733,16 +791,44 @@ impl Connection {
         }
     }
 
+    /// Whether a packet from a side whose peer has sent nothing captured shows that the peer did
+    /// send: it answers a SYN/ACK (after this side's SYN) or an ACK of its SYN/ACK (it goes on
+    /// without SYN), or it acknowledges more than its previous packet did.
+    fn shows_missing_peer(&self, segment: &Segment, side: Side) -> bool {
+        let this = &self.sides[side as usize];
+        let flags = segment.flags;
+        flags.has(Flags::ACK)
+            && (!flags.has(Flags::SYN) && (this.syn.is_some() || this.synack.is_some())
+                || this.latest_ack.is_some_and(|ack| ack != segment.ack && seq_at_or_after(segment.ack, ack)))
+    }
+
     /// Takes the packet as delivered to the peer, and as evidence of what its sender has received.
     fn update_knowledge(&mut self, segment: &Segment, side: Side, peer: Side) {
         let flags = segment.flags;
+        if flags.has(Flags::ACK) {
+            // A SYN (answered by a SYN/ACK) or a SYN/ACK (answered by this side's ACK after its
+            // SYN) that the capture missed still shows in the acknowledgment.
+            let answers_syn = flags.has(Flags::SYN) || self.sides[side as usize].syn.is_some();
+            let missed = &mut self.sides[peer as usize];
+            if answers_syn && !self.midstream && missed.isn().is_none() {
+                missed.implied_isn = Some(segment.ack.wrapping_sub(1));
+            }
+            self.sides[side as usize].latest_ack = Some(segment.ack);
+        }
         let peer_facts = self.sides[peer as usize];
         let this = &mut self.sides[side as usize];
         if flags.has(Flags::ACK) {
             if let Some(isn) = peer_facts.isn() {
                 this.syn_received = seq_at_or_after(segment.ack, isn.wrapping_add(1));
                 // Acknowledging the peer's SYN/ACK shows this side got the ACK of its own SYN in it.
-                this.syn_acked |= this.syn_received && this.syn.is_some() && peer_facts.synack.is_some();
+                let peer_sent_synack = peer_facts.synack.is_some() || peer_facts.implied_isn.is_some();
+                this.syn_acked |= this.syn_received && this.syn.is_some() && peer_sent_synack;
+            }
+            // A side goes on without SYN only once its SYN/ACK was acknowledged, so the handshake
+            // completed even where its step 3 was not captured.
+            if !flags.has(Flags::SYN) && this.synack.is_some() {
+                this.syn_acked = true;
+                self.handshake_shown = true;
             }
             if let Some(fin) = peer_facts.fin {
                 this.fin_received = seq_at_or_after(segment.ack, fin.end());
@@ -807,7 +893,7 @@ impl Connection {
             HandshakeVerdict::Midstream
         } else if client.syn.is_some() && server.syn.is_some() {
             HandshakeVerdict::Simultaneous
-        } else if self.handshake_done.is_some() {
+        } else if self.handshake_done.is_some() || self.handshake_shown {
             HandshakeVerdict::Complete
         } else if self.reset.is_some_and(|reset| reset.refused) {
             HandshakeVerdict::Refused
@@ -822,6 +908,9 @@ impl Connection {
         if self.reset.is_some_and(|reset| reset.cut_teardown) {
             return TeardownVerdict::Reset;
         }
+        if self.closes_unseen() {
+            return TeardownVerdict::OneWay;
+        }
         let fins = self.sides.iter().filter(|side| side.fin.is_some()).count();
         match fins {
             0 => TeardownVerdict::None,
@@ -834,17 +923,7 @@ impl Connection {
 
     /// Timings for the packet that completed the handshake (the first step 3).
     pub fn handshake_times(&self) -> Option<HandshakeTimes> {
-        // A step 3 always follows a SYN/ACK; a SYN before it is not certain.
-        if !self.handshake_timed {
-            return None;
-        }
-        // Capture times can be anything, so a difference may not fit.
-        let t = self.times;
-        Some(HandshakeTimes {
-            rtt_ns: t.handshake_done_ns.saturating_sub(t.first_syn_ns),
-            syn_to_synack_ns: t.first_synack_ns.saturating_sub(t.first_syn_ns),
-            synack_to_ack_ns: t.handshake_done_ns.saturating_sub(t.first_synack_ns),
-        })
+        self.handshake_times
     }
 
     /// First FIN to the acknowledgment that completed the teardown.

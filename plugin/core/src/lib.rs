@@ -6,6 +6,7 @@
 
 pub mod capture;
 pub mod connection;
+pub mod roles;
 mod store;
 pub mod vocab;
 

@@ -111,6 +111,7 @@ vocabulary! {
         Simultaneous => "simultaneous",
         Reset => "reset",
         HalfClosed => "half-closed",
+        OneWay => "one-way",
         None => "none",
     }
 }
@@ -129,6 +130,7 @@ vocabulary! {
         Midstream => "midstream",
         BadAck => "bad_ack",
         IsnChanged => "isn_changed",
+        OneWay => "one_way",
     }
 }
 

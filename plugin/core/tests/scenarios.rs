@@ -34,6 +34,8 @@ fn capture(packets: &[Packet]) -> Capture {
             seq,
             ack,
             payload_len,
+            src_port: 50_000,
+            dst_port: 50_001,
         };
         capture.observe_frame(frame, &[segment]);
     }
@@ -50,7 +52,8 @@ fn row(capture: &Capture, frame: u32) -> String {
             format!("{kind}{}{}", s.step.number(), if s.repeat { "*" } else { "" })
         })
         .collect();
-    format!("{}|{}|{}|{}", steps.join(" "), view.phase(), view.client_state(), view.server_state())
+    let state = |state: Option<tcpwave_core::TcpState>| state.map_or("-", |state| state.as_str());
+    format!("{}|{}|{}|{}", steps.join(" "), view.phase(), state(view.client_state()), state(view.server_state()))
 }
 
 fn assert_rows(capture: &Capture, expected: &[&str]) {
@@ -106,7 +109,7 @@ fn client_closes_first_is_a_three_way_close() {
 
     let step3 = c.views(3, false).next().unwrap().steps().next().unwrap();
     let times = step3.handshake_times.expect("step 3 carries the handshake times");
-    assert_eq!((times.rtt_ns, times.syn_to_synack_ns, times.synack_to_ack_ns), (2_000, 1_000, 1_000));
+    assert_eq!((times.rtt_ns, times.syn_to_synack_ns, times.synack_to_ack_ns), (Some(2_000), Some(1_000), Some(1_000)));
     let last = c.views(10, false).next().unwrap().steps().next().unwrap();
     assert_eq!(last.teardown_duration_ns, Some(2_000));
     assert!(c.views(10, false).next().unwrap().verdicts().is_none(), "no verdicts before the capture is settled");

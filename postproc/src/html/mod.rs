@@ -110,7 +110,7 @@ impl Tone {
         match verdict {
             TeardownVerdict::FourWay | TeardownVerdict::ThreeWay => Tone::Good,
             TeardownVerdict::Simultaneous | TeardownVerdict::None => Tone::Neutral,
-            TeardownVerdict::HalfClosed => Tone::Warn,
+            TeardownVerdict::HalfClosed | TeardownVerdict::OneWay => Tone::Warn,
             TeardownVerdict::Reset => Tone::Bad,
         }
     }

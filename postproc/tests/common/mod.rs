@@ -142,6 +142,15 @@ pub fn plugin_tshark() -> &'static Path {
     })
 }
 
+/// The private HOME whose personal plugin folder holds the plugin, readable by everyone: the HOME
+/// the wrapper gives tshark, and the one a test gives tcpwave run as a normal user.
+pub fn plugin_home() -> PathBuf {
+    plugin_tshark()
+        .parent()
+        .expect("the wrapper is in its folder")
+        .join("home")
+}
+
 pub fn tcpwave(tshark: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tcpwave"))
         .args(args)

@@ -18,8 +18,8 @@ struct Rendered {
     layer: u8,
     steps: Vec<StepView>,
     phase: Phase,
-    client: TcpState,
-    server: TcpState,
+    client: Option<TcpState>,
+    server: Option<TcpState>,
     anomalies: Vec<(Anomaly, String)>,
     summary: String,
     summary_key: u32,
@@ -150,7 +150,7 @@ impl History {
             HandshakeVerdict::Midstream
         } else if self.has_sent(true, is_syn) && self.has_sent(false, is_syn) {
             HandshakeVerdict::Simultaneous
-        } else if self.was_labelled(Step::Handshake(3)) {
+        } else if self.was_labelled(Step::Handshake(3)) || self.synack_sender_went_on() {
             HandshakeVerdict::Complete
         } else if self.refused == Some(true) {
             HandshakeVerdict::Refused
@@ -163,12 +163,23 @@ impl History {
         let teardown = match closers {
             _ if self.reset_cut_teardown => TeardownVerdict::Reset,
             0 => TeardownVerdict::None,
+            _ if self.senders.len() < 2 => TeardownVerdict::OneWay,
             1 => TeardownVerdict::HalfClosed,
             _ if self.simultaneous_close => TeardownVerdict::Simultaneous,
             _ if self.fin_ack_combined => TeardownVerdict::ThreeWay,
             _ => TeardownVerdict::FourWay,
         };
         (handshake, teardown)
+    }
+
+    /// A side sent a packet with ACK and without SYN after its SYN/ACK: it was acknowledged.
+    fn synack_sender_went_on(&self) -> bool {
+        self.packets.iter().enumerate().any(|(at, synack)| {
+            is_synack(synack.flags)
+                && self.packets[at..].iter().any(|later| {
+                    later.side == synack.side && later.flags.has(Flags::ACK) && !later.flags.has(Flags::SYN)
+                })
+        })
     }
 
     /// The latest earlier packet of the peer of `side` that `is_kind` picks.
@@ -287,8 +298,8 @@ fn check_packet(history: &mut History, segment: &Segment, layer: u8, rendered: &
         ensure!(rendered.steps.is_empty(), "steps {:?} on a RST or after one", rendered.steps);
         ensure!(rendered.phase == Phase::Reset, "phase {} on a RST or after one", rendered.phase);
         ensure!(
-            (rendered.client, rendered.server) == (TcpState::Closed, TcpState::Closed),
-            "states {} {} on a RST or after one",
+            (rendered.client, rendered.server) == (Some(TcpState::Closed), Some(TcpState::Closed)),
+            "states {:?} {:?} on a RST or after one",
             rendered.client,
             rendered.server
         );
@@ -317,20 +328,27 @@ fn check_packet(history: &mut History, segment: &Segment, layer: u8, rendered: &
         "handshake step 3 on a packet that is not an ACK without SYN"
     );
     // Step 3 is the first ACK after the peer's SYN/ACK from a side that sent a SYN (or was not
-    // seen sending one, the capture having started later).
+    // seen sending one, the capture having started later); with no SYN/ACK captured, the first
+    // ACK from a side that sent a SYN.
     let answers_synack = ack
         && !syn
         && (history.has_sent(side, is_syn) || !history.has_sent(side, is_synack))
-        && history
-            .latest_from_peer(side, is_synack)
-            .is_some_and(|synack| !history.labelled_since(side, &[Step::Handshake(3)], synack.frame));
+        && match history.latest_from_peer(side, is_synack) {
+            Some(synack) => !history.labelled_since(side, &[Step::Handshake(3)], synack.frame),
+            None => history.has_sent(side, is_syn) && !history.labelled.contains(&(side, Step::Handshake(3))),
+        };
     ensure!(
         rendered.has(Step::Handshake(3)) == answers_synack,
         "handshake step 3 is the first ACK of a SYN/ACK, and only that"
     );
 
     let fin_steps = usize::from(rendered.has(Step::Teardown(1))) + usize::from(rendered.has(Step::Teardown(3)));
-    ensure!(fin_steps == usize::from(fin), "every FIN is teardown step 1 or 3, and only FINs are");
+    // Without a packet of the peer, who closed first cannot be known.
+    let peer_seen = history.senders.contains(&!side);
+    ensure!(
+        fin_steps == usize::from(fin && peer_seen),
+        "every FIN after a packet of the peer is teardown step 1 or 3, and only those are"
+    );
     let fin_answers = [Step::Teardown(2), Step::Teardown(4)];
     let answers_fin = ack
         && history.latest_from_peer(side, is_fin).is_some_and(|fin| {
@@ -341,9 +359,12 @@ fn check_packet(history: &mut History, segment: &Segment, layer: u8, rendered: &
         fin_answer_steps == usize::from(answers_fin),
         "teardown step 2 or 4 is the first ACK of a FIN, and only that"
     );
-    if rendered.has(Step::Teardown(1)) {
-        ensure!(history.active_closer.unwrap_or(side) == side, "teardown step 1 from both sides");
+    // The sender of the first FIN is the active closer, whether or not that FIN could be numbered.
+    if fin && history.active_closer.is_none() {
         history.active_closer = Some(side);
+    }
+    if rendered.has(Step::Teardown(1)) {
+        ensure!(history.active_closer == Some(side), "teardown step 1 from both sides");
     }
     if rendered.has(Step::Teardown(3)) || rendered.has(Step::Teardown(2)) {
         ensure!(history.active_closer == Some(!side), "teardown step 2 or 3 from the active closer");
@@ -358,7 +379,7 @@ fn check_packet(history: &mut History, segment: &Segment, layer: u8, rendered: &
         rendered.phase == Phase::Teardown
     } else if !steps.is_empty() {
         rendered.phase == Phase::Handshake
-    } else if history.has_sent(true, is_fin) || history.has_sent(false, is_fin) {
+    } else if fin || history.has_sent(true, is_fin) || history.has_sent(false, is_fin) {
         rendered.phase == if teardown_done { Phase::Closed } else { Phase::Teardown }
     } else if !history.first_flags.has(Flags::SYN) {
         rendered.phase == Phase::Midstream
@@ -394,6 +415,13 @@ fn check_packet(history: &mut History, segment: &Segment, layer: u8, rendered: &
     let passive_fin = rendered.steps.iter().any(|view| view.step == Step::Teardown(3) && !view.repeat);
     history.fin_ack_combined |= passive_fin && rendered.has(Step::Teardown(2));
     history.labelled.extend(steps.iter().map(|step| (side, *step)));
+    let closes_unseen = history.senders.len() < 2 && (fin || history.has_sent(true, is_fin) || history.has_sent(false, is_fin));
+    ensure!(
+        rendered.client.is_none() == closes_unseen && rendered.server.is_none() == closes_unseen,
+        "states {:?} {:?}: they are unknown exactly after a FIN while one side has sent nothing",
+        rendered.client,
+        rendered.server
+    );
     history.packets.push(Earlier {
         frame: segment.frame,
         time_ns: segment.time_ns,
@@ -413,14 +441,12 @@ fn check_times(history: &History, segment: &Segment, steps: &[Step], view: &Step
         history.packets.iter().find(|earlier| is_kind(earlier.flags)).map(|earlier| earlier.time_ns)
     };
     let first_step_3 = view.step == Step::Handshake(3) && !history.was_labelled(Step::Handshake(3));
-    let expected_times = match (time_of_first(is_syn), time_of_first(is_synack)) {
-        (Some(syn), Some(synack)) if first_step_3 => Some(HandshakeTimes {
-            rtt_ns: segment.time_ns.saturating_sub(syn),
-            syn_to_synack_ns: synack.saturating_sub(syn),
-            synack_to_ack_ns: segment.time_ns.saturating_sub(synack),
-        }),
-        _ => None,
-    };
+    let (syn, synack) = (time_of_first(is_syn), time_of_first(is_synack));
+    let expected_times = first_step_3.then(|| HandshakeTimes {
+        rtt_ns: syn.map(|syn| segment.time_ns.saturating_sub(syn)),
+        syn_to_synack_ns: syn.zip(synack).map(|(syn, synack)| synack.saturating_sub(syn)),
+        synack_to_ack_ns: synack.map(|synack| segment.time_ns.saturating_sub(synack)),
+    });
     ensure!(view.handshake_times == expected_times, "{:?}: handshake times, expected {expected_times:?}", view);
 
     let was_done = history.was_labelled(Step::Teardown(2)) && history.was_labelled(Step::Teardown(4));
@@ -452,8 +478,13 @@ fn check_answer(history: &History, segment: &Segment, layer: u8, side: bool, vie
         }
     };
     let Some(answer) = view.answer else {
-        // A SYN/ACK may come without a SYN in the capture; the other answering steps cannot.
-        ensure!(view.step == Step::Handshake(2), "{:?} without the frame it acknowledges", view.step);
+        // A SYN/ACK may come without a SYN in the capture, and a step 3 without a SYN/ACK; the
+        // other answering steps cannot.
+        ensure!(
+            history.latest_from_peer(side, answered).is_none() && matches!(view.step, Step::Handshake(2 | 3)),
+            "{:?} without the frame it acknowledges",
+            view.step
+        );
         return Ok(());
     };
     ensure!(

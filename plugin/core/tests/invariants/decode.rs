@@ -194,7 +194,8 @@ fn decode_segment(
         240..=254 => u32::from(u16::from_le_bytes([input.byte(), input.byte()])),
         _ => input.u32(),
     };
-    Segment { frame, time_ns, stream, sender, flags: Flags(flags), seq, ack, payload_len }
+    // Ports no server is known for, so the first packet's sender is the client.
+    Segment { frame, time_ns, stream, sender, flags: Flags(flags), seq, ack, payload_len, src_port: 50_000, dst_port: 50_001 }
 }
 
 /// A small, fast pseudo-random generator (Steele, Lea and Flood's SplitMix64) for reproducible
