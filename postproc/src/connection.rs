@@ -19,6 +19,7 @@ use crate::fields::Packet;
 use crate::ladder::Ladder;
 use crate::row::{ActiveCloser, Row};
 use crate::seconds::Seconds;
+use crate::stream_set::StreamSet;
 use crate::zeek::{Segment, ZeekConnection};
 use tcpwave_core::roles::first_sender_side;
 use tcpwave_core::{AnomalySet, Flags, HandshakeVerdict, Side, TeardownVerdict};
@@ -197,34 +198,6 @@ impl Connection {
             row,
             ladder: self.ladder,
         }
-    }
-}
-
-/// `tcp.stream` numbers, one bit each: tshark numbers a capture's streams 0, 1, 2, ... so the
-/// streams a capture has finished take an eighth of a byte each (125 KiB for a million) rather
-/// than a hash set's 10 to 20 bytes, next to the half KiB an open connection takes.
-#[derive(Debug, Default)]
-struct StreamSet {
-    words: Vec<u64>,
-}
-
-impl StreamSet {
-    fn insert(&mut self, stream: u64) {
-        let (word, bit) = Self::place(stream);
-        if word >= self.words.len() {
-            self.words.resize(word + 1, 0);
-        }
-        self.words[word] |= bit;
-    }
-
-    fn contains(&self, stream: u64) -> bool {
-        let (word, bit) = Self::place(stream);
-        self.words.get(word).is_some_and(|bits| bits & bit != 0)
-    }
-
-    /// The word that holds `stream`'s bit, and the bit.
-    fn place(stream: u64) -> (usize, u64) {
-        ((stream / 64) as usize, 1 << (stream % 64))
     }
 }
 
@@ -581,19 +554,6 @@ mod tests {
             .collect();
         assert_eq!(summary, vec![(8, 0, 8), (usize::MAX, 1, 1)]);
         assert_eq!(connections_open_after(&packets[..9]), 1);
-    }
-
-    #[test]
-    fn stream_sets_hold_any_stream_numbers() {
-        let mut set = StreamSet::default();
-        for stream in [0, 63, 64, 1_000_003] {
-            assert!(!set.contains(stream));
-            set.insert(stream);
-            assert!(set.contains(stream));
-        }
-        assert!(!set.contains(1) && !set.contains(65) && !set.contains(1_000_002));
-        assert!(!set.contains(u64::from(u32::MAX)));
-        assert_eq!(set.words.len(), 1_000_003 / 64 + 1);
     }
 
     fn connections_open_after(packets: &[Packet]) -> usize {

@@ -14,6 +14,7 @@ mod row;
 mod runner;
 mod seconds;
 mod setup;
+mod stream_set;
 mod summary;
 mod tshark;
 mod zeek;

@@ -10,6 +10,7 @@ use std::thread;
 use anyhow::{anyhow, Context, Result};
 
 use crate::fields::{LineError, Packet, FIELDS};
+use crate::stream_set::StreamSet;
 use crate::Fatal;
 
 /// The plugin's file name in a plugin folder's `epan/`.
@@ -381,31 +382,6 @@ pub struct Selection {
     pub failure: Option<String>,
 }
 
-/// A set of `tcp.stream` numbers: one bit each, up to the highest one inserted.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct StreamSet {
-    words: Vec<u64>,
-}
-
-impl StreamSet {
-    pub fn insert(&mut self, stream: u64) {
-        let (word, bit) = ((stream / 64) as usize, 1u64 << (stream % 64));
-        if word >= self.words.len() {
-            self.words.resize(word + 1, 0);
-        }
-        self.words[word] |= bit;
-    }
-
-    pub fn contains(&self, stream: u64) -> bool {
-        let (word, bit) = ((stream / 64) as usize, 1u64 << (stream % 64));
-        self.words.get(word).is_some_and(|bits| bits & bit != 0)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.words.iter().all(|bits| *bits == 0)
-    }
-}
-
 fn display_filter(user_filter: Option<&str>) -> String {
     match user_filter {
         Some(filter) => format!("({TCP_PACKETS}) && ({filter})"),
@@ -420,13 +396,18 @@ fn read_limited(stream: impl Read) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// tshark's warning that it runs as root, which says nothing about the capture.
+fn is_root_warning(line: &str) -> bool {
+    line.trim_start().starts_with("Running as user")
+}
+
 /// tshark's lines on stderr as it printed them, but for its warning about running as root and
 /// blank lines at either end.
 pub fn tshark_lines(stderr: &str) -> Option<String> {
     let lines: Vec<&str> = stderr
         .lines()
         .map(str::trim_end)
-        .filter(|line| !line.trim_start().starts_with("Running as user"))
+        .filter(|line| !is_root_warning(line))
         .skip_while(|line| line.is_empty())
         .collect();
     let end = lines.iter().rposition(|line| !line.is_empty())? + 1;
@@ -438,7 +419,7 @@ pub fn tshark_message(stderr: &str) -> Option<String> {
     let lines: Vec<&str> = stderr
         .lines()
         .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with("Running as user"))
+        .filter(|line| !line.is_empty() && !is_root_warning(line))
         .map(|line| line.strip_prefix("tshark: ").unwrap_or(line))
         .collect();
     (!lines.is_empty()).then(|| lines.join(" "))
@@ -602,24 +583,6 @@ mod tests {
         );
         assert_eq!(tshark_lines("Running as user \"root\"\n\n"), None);
         assert_eq!(tshark_lines(""), None);
-    }
-
-    #[test]
-    fn stream_sets_hold_what_was_inserted() {
-        let mut set = StreamSet::default();
-        assert!(set.is_empty());
-        assert!(!set.contains(0));
-        for stream in [0, 63, 64, 1000] {
-            set.insert(stream);
-        }
-        set.insert(64);
-        assert!(!set.is_empty());
-        for stream in [0, 63, 64, 1000] {
-            assert!(set.contains(stream), "{stream}");
-        }
-        for stream in [1, 62, 65, 999, 1001, u64::from(u32::MAX)] {
-            assert!(!set.contains(stream), "{stream}");
-        }
     }
 
     #[test]

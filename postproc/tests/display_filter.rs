@@ -33,7 +33,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-use common::{captures_dir, csv_rows, is_root, plugin_home, plugin_tshark, tcpwave, NOBODY};
+use common::{
+    captures_dir, csv_rows, is_root, mismatches, plugin_home, plugin_tshark, tcpwave, NOBODY,
+};
 
 #[derive(Debug, Clone, Copy)]
 enum Setup {
@@ -127,21 +129,16 @@ fn report(setup: Setup, filter: Option<&str>, paths: &[&str]) -> Vec<HashMap<Str
 }
 
 /// Problems with `row`'s columns against `expected` (column, value) pairs.
-fn mismatches(
+fn setup_mismatches(
     setup: Setup,
     row: &HashMap<String, String>,
     expected: &[(&str, &str)],
 ) -> Vec<String> {
-    expected
-        .iter()
-        .filter(|(column, value)| row[*column] != *value)
-        .map(|(column, value)| {
-            format!(
-                "{setup:?}: {} stream {}: {column} is `{}`, expected `{value}`",
-                row["file"], row["stream"], row[*column]
-            )
-        })
-        .collect()
+    mismatches(
+        &format!("{setup:?}: {} stream {}", row["file"], row["stream"]),
+        row,
+        expected,
+    )
 }
 
 fn assert_none(problems: Vec<String>) {
@@ -171,8 +168,8 @@ fn a_fin_filter_reports_the_whole_connection() {
         let filtered = report(setup, Some("tcp.flags.fin==1"), &[&capture]);
         assert_eq!(filtered.len(), 1, "{setup:?}: one connection: {filtered:?}");
         let row = &filtered[0];
-        let mut problems = mismatches(setup, row, &THREE_WAY);
-        problems.extend(mismatches(
+        let mut problems = setup_mismatches(setup, row, &THREE_WAY);
+        problems.extend(setup_mismatches(
             setup,
             row,
             &[
@@ -202,8 +199,8 @@ fn one_matching_packet_selects_its_connection_among_others() {
         let filtered = report(setup, Some("frame.number == 18"), &[&capture]);
         assert_eq!(filtered.len(), 1, "{setup:?}: {filtered:?}");
         let row = &filtered[0];
-        let mut problems = mismatches(setup, row, &THREE_WAY);
-        problems.extend(mismatches(
+        let mut problems = setup_mismatches(setup, row, &THREE_WAY);
+        problems.extend(setup_mismatches(
             setup,
             row,
             &[
@@ -241,7 +238,7 @@ fn the_plugins_two_pass_verdicts_select_connections() {
         assert_eq!(rows.len(), 1, "{setup:?}: {rows:?}");
         let row = &rows[0];
         assert!(row["file"].ends_with("/refused.pcap"), "{setup:?}: {row:?}");
-        assert_none(mismatches(
+        assert_none(setup_mismatches(
             setup,
             row,
             &[

@@ -10,7 +10,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{captures_dir, csv_rows, plugin_tshark, tcpwave};
+use common::{captures_dir, csv_rows, mismatches, plugin_tshark, tcpwave};
 
 /// One expected row; fields not listed here are checked by the generic assertions below.
 struct Expected {
@@ -298,16 +298,11 @@ fn check(row: &HashMap<String, String>, expected: &Expected) -> Vec<String> {
         ("conn_state", expected.conn_state),
         ("history", expected.history),
     ];
-    pairs
-        .iter()
-        .filter(|(column, value)| row[*column] != *value)
-        .map(|(column, value)| {
-            format!(
-                "{} stream {}: {column} is `{}`, expected `{value}`",
-                expected.file, expected.stream, row[*column]
-            )
-        })
-        .collect()
+    mismatches(
+        &format!("{} stream {}", expected.file, expected.stream),
+        row,
+        &pairs,
+    )
 }
 
 fn is_time(text: &str) -> bool {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use common::{csv_rows, plugin_tshark, tcpwave};
+use common::{csv_rows, mismatches, plugin_tshark, tcpwave};
 use tcpwave_tests::partial::write_shapes;
 
 const CLIENT: (&str, &str) = ("192.0.2.1", "51000");
@@ -151,25 +151,16 @@ fn every_partial_shape_reports_the_plugins_client_as_originator() {
             ));
             continue;
         };
+        // The originator is the client, whichever side sent the first packet.
         let endpoints = [
-            &row["orig_h"],
-            &row["orig_p"],
-            &row["resp_h"],
-            &row["resp_p"],
+            ("orig_h", CLIENT.0),
+            ("orig_p", CLIENT.1),
+            ("resp_h", SERVER.0),
+            ("resp_p", SERVER.1),
         ];
-        if endpoints != [CLIENT.0, CLIENT.1, SERVER.0, SERVER.1] {
-            problems.push(format!(
-                "{shape}: orig and resp {endpoints:?}, expected the client {CLIENT:?} first"
-            ));
-        }
-        for (column, want) in COLUMNS.iter().zip(expected) {
-            if row[*column] != *want {
-                problems.push(format!(
-                    "{shape} {column}: expected {want:?}, actual {:?}",
-                    row[*column]
-                ));
-            }
-        }
+        let columns = COLUMNS.iter().copied().zip(expected.iter().copied());
+        let pairs: Vec<(&str, &str)> = endpoints.into_iter().chain(columns).collect();
+        problems.extend(mismatches(shape, row, &pairs));
     }
     assert_eq!(
         rows.len(),

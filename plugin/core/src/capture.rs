@@ -278,13 +278,13 @@ impl<'a> View<'a> {
                     .collect();
                 wrong.join("; ")
             }
-            // The connection keeps only the latest SYN's number, which a later SYN may change
-            // again, so the new number is left to the packet's own sequence number field.
             Anomaly::OneWay => format!(
                 "One-way capture: the {} has sent nothing captured, yet this packet shows it did; \
                  its FINs and the states they lead to cannot be known",
                 peer.as_str()
             ),
+            // The connection keeps only the latest SYN's number, which a later SYN may change
+            // again, so the new number is left to the packet's own sequence number field.
             Anomaly::IsnChanged => {
                 format!("SYN repeated with a new initial sequence number (first SYN in frame {})", frame_of(own.syn))
             }

@@ -643,9 +643,8 @@ impl Connection {
                     this.syn = Some(Sent::new(segment, segment.seq, segment.payload_len));
                     match peer_syn {
                         Some(_) => found.anomalies.insert(Anomaly::SimultaneousOpen),
-                        None => {
-                            self.times.first_syn_ns.get_or_insert(segment.time_ns);
-                        }
+                        // No SYN before this one: the handshake's first.
+                        None => self.times.first_syn_ns = Some(segment.time_ns),
                     }
                 }
             }

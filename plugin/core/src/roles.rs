@@ -18,7 +18,7 @@ const LIKELY_SERVER_PORTS: &[u16] = &[
 ];
 
 /// Whether servers are known to listen on `port`.
-pub fn is_likely_server_port(port: u16) -> bool {
+fn is_likely_server_port(port: u16) -> bool {
     LIKELY_SERVER_PORTS.binary_search(&port).is_ok()
 }
 

@@ -159,6 +159,15 @@ pub fn tcpwave(tshark: &Path, args: &[&str]) -> Output {
         .expect("run tcpwave")
 }
 
+/// Every column of `row` that differs from its `expected` value, as one line each, `what` first.
+pub fn mismatches(what: &str, row: &std::collections::HashMap<String, String>, expected: &[(&str, &str)]) -> Vec<String> {
+    expected
+        .iter()
+        .filter(|(column, value)| row[*column] != *value)
+        .map(|(column, value)| format!("{what}: {column} is `{}`, expected `{value}`", row[*column]))
+        .collect()
+}
+
 /// CSV output as maps from column name to value.
 pub fn csv_rows(output: &[u8]) -> Vec<std::collections::HashMap<String, String>> {
     let mut reader = csv::Reader::from_reader(output);
