@@ -6,7 +6,8 @@ use std::fmt::Write;
 use std::path::Path;
 
 use tcpwave_tests::{
-    captures, expected_column, expected_labels, kernel_capture, labelled_captures, name, nanoseconds, Tshark,
+    captures, expected_column, expected_labels, kernel_capture, labelled_captures, name,
+    nanoseconds, Tshark,
 };
 
 /// Every per-packet tcpwave field, after the frame number.
@@ -132,8 +133,13 @@ fn display_filter_shows_the_step_rows_unchanged() {
             .collect();
         // A capture whose expected labels have steps and whose run has none is missing its labels.
         let (header, expected) = expected_labels(&capture);
-        let (handshake, teardown) = (expected_column(&header, "handshake_step"), expected_column(&header, "teardown_step"));
-        let expects_steps = expected.iter().any(|row| !row[handshake].is_empty() || !row[teardown].is_empty());
+        let (handshake, teardown) = (
+            expected_column(&header, "handshake_step"),
+            expected_column(&header, "teardown_step"),
+        );
+        let expects_steps = expected
+            .iter()
+            .any(|row| !row[handshake].is_empty() || !row[teardown].is_empty());
         assert!(
             steps.is_empty() != expects_steps,
             "{}: the unfiltered run has {} step rows",

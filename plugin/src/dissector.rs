@@ -9,8 +9,10 @@ use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use tcpwave_core::{Capture, Flags, Segment, Step, View};
 
-use crate::fields::{anomaly_expert, Field, Subtree, EXPERTS, FIELDS, INTERNAL_ERROR, SUBTREE_COUNT};
 use crate::ffi::{self, ForeignField, Item, Node, Packet, Registration, Tree};
+use crate::fields::{
+    anomaly_expert, Field, Subtree, EXPERTS, FIELDS, INTERNAL_ERROR, SUBTREE_COUNT,
+};
 use crate::stats;
 
 static REGISTRATION: OnceLock<&'static Registration> = OnceLock::new();
@@ -72,15 +74,28 @@ const IPV4_SOURCE: std::ops::Range<usize> = 12..16;
 const IPV6_SOURCE: std::ops::Range<usize> = 8..24;
 
 pub fn register() {
-    let registration = ffi::register_protocol(c"tcpwave", c"tcpwave", c"tcpwave", FIELDS, SUBTREE_COUNT, EXPERTS);
+    let registration = ffi::register_protocol(
+        c"tcpwave",
+        c"tcpwave",
+        c"tcpwave",
+        FIELDS,
+        SUBTREE_COUNT,
+        EXPERTS,
+    );
     REGISTRATION.get_or_init(|| registration);
-    PANIC_FRAME.get_or_init(|| std::env::var("TCPWAVE_TEST_PANIC_FRAME").ok().and_then(|v| v.parse().ok()));
+    PANIC_FRAME.get_or_init(|| {
+        std::env::var("TCPWAVE_TEST_PANIC_FRAME")
+            .ok()
+            .and_then(|v| v.parse().ok())
+    });
     stats::register_tap();
 }
 
 pub fn handoff() {
     let (Some(_), Some(fields)) = (REGISTRATION.get(), TcpFields::resolve()) else {
-        eprintln!("tcpwave: this Wireshark lacks the TCP fields tcpwave reads; tcpwave stays inactive");
+        eprintln!(
+            "tcpwave: this Wireshark lacks the TCP fields tcpwave reads; tcpwave stays inactive"
+        );
         return;
     };
     TCP_FIELDS.get_or_init(|| fields);
@@ -109,7 +124,10 @@ fn want_fields_for(packet: &Packet, registration: &Registration, fields: &TcpFie
 /// Asks Wireshark for TCP's fields, or stops asking, and remembers which.
 fn set_fields_wanted(registration: &Registration, fields: &TcpFields, wanted: bool) {
     FIELDS_WANTED.store(wanted, Ordering::Relaxed);
-    ffi::want_fields(registration, &if wanted { fields.wanted() } else { Vec::new() });
+    ffi::want_fields(
+        registration,
+        &if wanted { fields.wanted() } else { Vec::new() },
+    );
 }
 
 pub fn file_opened() {
@@ -122,7 +140,9 @@ pub fn file_opened() {
 /// even in summary mode (`tshark -r CAP`, 1.5x the time). Wireshark runs the init routine that
 /// calls this before it dissects a file, and again after protocols are enabled or disabled.
 fn want_fields_while_enabled() {
-    let (Some(registration), Some(fields)) = (REGISTRATION.get(), TCP_FIELDS.get()) else { return };
+    let (Some(registration), Some(fields)) = (REGISTRATION.get(), TCP_FIELDS.get()) else {
+        return;
+    };
     set_fields_wanted(registration, fields, registration.is_enabled());
 }
 
@@ -136,13 +156,19 @@ fn state() -> MutexGuard<'static, Option<State>> {
 }
 
 pub fn dissect(packet: &Packet) {
-    let (Some(registration), Some(fields)) = (REGISTRATION.get(), TCP_FIELDS.get()) else { return };
+    let (Some(registration), Some(fields)) = (REGISTRATION.get(), TCP_FIELDS.get()) else {
+        return;
+    };
     let frame = packet.frame_number();
     if PANIC_FRAME.get().copied().flatten() == Some(frame) {
         panic!("panic requested by TCPWAVE_TEST_PANIC_FRAME on frame {frame}");
     }
     let mut guard = state();
-    let State { capture, layers, summaries } = guard.get_or_insert_with(State::default);
+    let State {
+        capture,
+        layers,
+        summaries,
+    } = guard.get_or_insert_with(State::default);
     let first_pass = capture.is_unseen(frame);
     if first_pass {
         want_fields_for(packet, registration, fields);
@@ -165,9 +191,12 @@ pub fn with_capture<T>(read: impl FnOnce(&Capture) -> T) -> Option<T> {
 }
 
 pub fn report_internal_error(packet: &Packet, message: &str) {
-    let Some(registration) = REGISTRATION.get() else { return };
+    let Some(registration) = REGISTRATION.get() else {
+        return;
+    };
     if let Some((item, _)) = packet.add_protocol(registration, Subtree::Protocol.into()) {
-        let text = format!("tcpwave internal error: {message} (please report it with this capture)");
+        let text =
+            format!("tcpwave internal error: {message} (please report it with this capture)");
         packet.expert(registration, &item, INTERNAL_ERROR, &text);
     }
 }
@@ -194,12 +223,19 @@ fn read_tcp_layers(packet: &Packet, fields: &TcpFields, layers: &mut Vec<Segment
 
 /// A TCP header (RFC 793 section 3.1, RFC 3540 for the NS bit) up to its flags, or nothing for
 /// a header cut short.
-fn read_segment(packet: &Packet, fields: &TcpFields, tcp: Node<'_>, source_address: &[u8]) -> Option<Segment> {
+fn read_segment(
+    packet: &Packet,
+    fields: &TcpFields,
+    tcp: Node<'_>,
+    source_address: &[u8],
+) -> Option<Segment> {
     let mut header = [0u8; 14];
     if tcp.bytes(&mut header)?.len() < header.len() {
         return None;
     }
-    let word = |at: usize| u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]);
+    let word = |at: usize| {
+        u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+    };
     let source_port = u16::from_be_bytes([header[0], header[1]]);
     let destination_port = u16::from_be_bytes([header[2], header[3]]);
     // Both come early among TCP's few dozen items, so the walk stops once it has them.
@@ -232,13 +268,23 @@ fn read_segment(packet: &Packet, fields: &TcpFields, tcp: Node<'_>, source_addre
 
 /// Tells the two endpoints of a stream apart: FNV-1a over the source address and port.
 fn endpoint_key(address: &[u8], port: u16) -> u64 {
-    address.iter().chain(&port.to_be_bytes()).fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    })
+    address
+        .iter()
+        .chain(&port.to_be_bytes())
+        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+        })
 }
 
-fn render(packet: &Packet, registration: &Registration, view: &View<'_>, summaries: &mut HashMap<u32, CString>) {
-    let Some((item, tree)) = packet.add_protocol(registration, Subtree::Protocol.into()) else { return };
+fn render(
+    packet: &Packet,
+    registration: &Registration,
+    view: &View<'_>,
+    summaries: &mut HashMap<u32, CString>,
+) {
+    let Some((item, tree)) = packet.add_protocol(registration, Subtree::Protocol.into()) else {
+        return;
+    };
     // The fields are left out when nothing reads them (`tshark -r CAP`); expert infos are counted
     // either way (`-z expert`, the GUI's expert dialog).
     if packet.fields_are_read(registration) {
@@ -250,7 +296,13 @@ fn render(packet: &Packet, registration: &Registration, view: &View<'_>, summari
 }
 
 /// The fields under the protocol item, and its one-line summary.
-fn render_fields(registration: &Registration, view: &View<'_>, item: &Item<'_>, tree: &Tree<'_>, summaries: &mut HashMap<u32, CString>) {
+fn render_fields(
+    registration: &Registration,
+    view: &View<'_>,
+    item: &Item<'_>,
+    tree: &Tree<'_>,
+    summaries: &mut HashMap<u32, CString>,
+) {
     for step in view.steps() {
         let field = match step.step {
             Step::Handshake(_) => Field::HandshakeStep,
@@ -258,7 +310,9 @@ fn render_fields(registration: &Registration, view: &View<'_>, item: &Item<'_>, 
         };
         let number = u32::from(step.step.number());
         tree.add_uint(registration, Field::Step.into(), number);
-        let Some(step_item) = tree.add_uint(registration, field.into(), number) else { continue };
+        let Some(step_item) = tree.add_uint(registration, field.into(), number) else {
+            continue;
+        };
         let details = step_item.subtree(registration, Subtree::Step.into());
         if step.repeat {
             details.add_bool(registration, Field::Repeat.into(), true);
@@ -285,13 +339,20 @@ fn render_fields(registration: &Registration, view: &View<'_>, item: &Item<'_>, 
         }
     }
     tree.add_str(registration, Field::Phase.into(), view.phase().as_cstr());
-    for (field, state) in [(Field::ClientState, view.client_state()), (Field::ServerState, view.server_state())] {
+    for (field, state) in [
+        (Field::ClientState, view.client_state()),
+        (Field::ServerState, view.server_state()),
+    ] {
         if let Some(state) = state {
             tree.add_str(registration, field.into(), state.as_cstr());
         }
     }
     if let Some((handshake, teardown)) = view.verdicts() {
-        tree.add_str(registration, Field::ConnHandshake.into(), handshake.as_cstr());
+        tree.add_str(
+            registration,
+            Field::ConnHandshake.into(),
+            handshake.as_cstr(),
+        );
         tree.add_str(registration, Field::ConnTeardown.into(), teardown.as_cstr());
     }
     if item.is_shown() {

@@ -42,10 +42,14 @@ const fn version_array() -> [c_char; VERSION_LEN] {
     out
 }
 
-static PLUGIN: ws::proto_plugin =
-    ws::proto_plugin { register_protoinfo: Some(register_protoinfo), register_handoff: Some(register_handoff) };
+static PLUGIN: ws::proto_plugin = ws::proto_plugin {
+    register_protoinfo: Some(register_protoinfo),
+    register_handoff: Some(register_handoff),
+};
 
-static TAP_PLUGIN: ws::tap_plugin = ws::tap_plugin { register_tap_listener: Some(register_tap_listener) };
+static TAP_PLUGIN: ws::tap_plugin = ws::tap_plugin {
+    register_tap_listener: Some(register_tap_listener),
+};
 
 /// Wireshark calls this right after loading the library.
 #[no_mangle]
@@ -103,8 +107,14 @@ unsafe extern "C" fn dissect(
     tree: *mut ws::proto_tree,
     _data: *mut c_void,
 ) -> c_int {
-    let Some(pinfo) = NonNull::new(pinfo) else { return 0 };
-    let packet = Packet { tvb, pinfo, tree: NonNull::new(tree) };
+    let Some(pinfo) = NonNull::new(pinfo) else {
+        return 0;
+    };
+    let packet = Packet {
+        tvb,
+        pinfo,
+        tree: NonNull::new(tree),
+    };
     if let Err(message) = guarded(|| dissector::dissect(&packet)) {
         let _ = guarded(|| dissector::report_internal_error(&packet, &message));
     }
@@ -127,7 +137,11 @@ unsafe extern "C" fn stats_packet(
     let (Some(tree), Some(pinfo)) = (StatsTree::new(tree), NonNull::new(pinfo)) else {
         return ws::TAP_PACKET_DONT_REDRAW;
     };
-    let packet = Packet { tvb: ptr::null_mut(), pinfo, tree: None };
+    let packet = Packet {
+        tvb: ptr::null_mut(),
+        pinfo,
+        tree: None,
+    };
     match guarded(|| stats::packet(&tree, &packet)) {
         Ok(()) => ws::TAP_PACKET_REDRAW,
         Err(_) => ws::TAP_PACKET_FAILED,
@@ -146,7 +160,9 @@ unsafe extern "C" fn stats_cleanup(tree: *mut ws::stats_tree) {
 /// The type of a field this plugin registers.
 #[derive(Debug, Clone, Copy)]
 pub enum FieldType {
-    Uint8 { names: Option<&'static [(u32, &'static CStr)]> },
+    Uint8 {
+        names: Option<&'static [(u32, &'static CStr)]>,
+    },
     Uint32,
     Boolean,
     String,
@@ -244,22 +260,36 @@ pub fn register_protocol(
         proto: AtomicI32::new(-1),
         fields: (0..fields.len()).map(|_| AtomicI32::new(-1)).collect(),
         subtrees: (0..subtree_count).map(|_| AtomicI32::new(-1)).collect(),
-        experts: (0..experts.len()).map(|_| ExpertCell { ei: AtomicI32::new(-1), hf: AtomicI32::new(-1) }).collect(),
+        experts: (0..experts.len())
+            .map(|_| ExpertCell {
+                ei: AtomicI32::new(-1),
+                hf: AtomicI32::new(-1),
+            })
+            .collect(),
         handle: OnceLock::new(),
     }));
 
     // SAFETY: the strings are 'static and NUL-terminated; Wireshark copies nothing and keeps them.
-    let proto = unsafe { ws::proto_register_protocol(name.as_ptr(), short_name.as_ptr(), filter_name.as_ptr()) };
+    let proto = unsafe {
+        ws::proto_register_protocol(name.as_ptr(), short_name.as_ptr(), filter_name.as_ptr())
+    };
     registration.proto.store(proto, Ordering::Relaxed);
 
     let hf: &'static mut [ws::hf_register_info] = fields
         .iter()
         .zip(registration.fields.iter())
-        .map(|(spec, id)| ws::hf_register_info { p_id: id.as_ptr(), hfinfo: header_field(spec) })
+        .map(|(spec, id)| ws::hf_register_info {
+            p_id: id.as_ptr(),
+            hfinfo: header_field(spec),
+        })
         .collect::<Vec<_>>()
         .leak();
-    let subtree_ids: &'static mut [*mut c_int] =
-        registration.subtrees.iter().map(AtomicI32::as_ptr).collect::<Vec<_>>().leak();
+    let subtree_ids: &'static mut [*mut c_int] = registration
+        .subtrees
+        .iter()
+        .map(AtomicI32::as_ptr)
+        .collect::<Vec<_>>()
+        .leak();
     let ei: &'static mut [ws::ei_register_info] = experts
         .iter()
         .zip(registration.experts.iter())
@@ -288,12 +318,20 @@ pub fn register_protocol(
 
 fn header_field(spec: &FieldSpec) -> ws::header_field_info {
     let (field_type, display, strings): (ws::ftenum, c_int, *const c_void) = match spec.field_type {
-        FieldType::Uint8 { names } => (ws::FT_UINT8, ws::BASE_DEC as c_int, names.map_or(ptr::null(), value_strings)),
+        FieldType::Uint8 { names } => (
+            ws::FT_UINT8,
+            ws::BASE_DEC as c_int,
+            names.map_or(ptr::null(), value_strings),
+        ),
         FieldType::Uint32 => (ws::FT_UINT32, ws::BASE_DEC as c_int, ptr::null()),
         FieldType::Boolean => (ws::FT_BOOLEAN, ws::BASE_NONE as c_int, ptr::null()),
         FieldType::String => (ws::FT_STRING, ws::BASE_NONE as c_int, ptr::null()),
         // FRAMENUM_TYPE() stores the link kind in `strings`, as a number.
-        FieldType::AckedFrame => (ws::FT_FRAMENUM, ws::BASE_NONE as c_int, ws::FT_FRAMENUM_ACK as usize as *const c_void),
+        FieldType::AckedFrame => (
+            ws::FT_FRAMENUM,
+            ws::BASE_NONE as c_int,
+            ws::FT_FRAMENUM_ACK as usize as *const c_void,
+        ),
         FieldType::RelativeTime => (ws::FT_RELATIVE_TIME, ws::BASE_NONE as c_int, ptr::null()),
     };
     // The last five members are what HFILL sets.
@@ -317,8 +355,14 @@ fn header_field(spec: &FieldSpec) -> ws::header_field_info {
 fn value_strings(names: &'static [(u32, &'static CStr)]) -> *const c_void {
     let array: Vec<ws::value_string> = names
         .iter()
-        .map(|(value, name)| ws::value_string { value: *value, strptr: name.as_ptr() })
-        .chain([ws::value_string { value: 0, strptr: ptr::null() }])
+        .map(|(value, name)| ws::value_string {
+            value: *value,
+            strptr: name.as_ptr(),
+        })
+        .chain([ws::value_string {
+            value: 0,
+            strptr: ptr::null(),
+        }])
         .collect();
     array.leak().as_ptr().cast()
 }
@@ -392,7 +436,9 @@ impl ForeignField {
 /// Asks Wireshark to build these fields of other dissectors on the first pass, where
 /// [`Packet::root_nodes`] can read them, in place of what was asked before (none: stop asking).
 pub fn want_fields(registration: &Registration, ids: &[c_int]) {
-    let Some(&handle) = registration.handle.get() else { return };
+    let Some(&handle) = registration.handle.get() else {
+        return;
+    };
     // SAFETY: g_array_new makes an array of ints that Wireshark takes ownership of.
     unsafe {
         let array = ws::g_array_new(0, 0, std::mem::size_of::<c_int>() as u32);
@@ -453,19 +499,45 @@ impl StatsTree {
     /// Adds a node with a count of zero, so that the report lists it even if nothing counts.
     pub fn create_node(&self, name: &CStr, parent: StatsNode) -> StatsNode {
         // SAFETY: a live tree and a NUL-terminated name, which Wireshark copies.
-        StatsNode(unsafe { ws::stats_tree_create_node(self.raw.as_ptr(), name.as_ptr(), parent.0, ws::STAT_DT_INT, true.into()) })
+        StatsNode(unsafe {
+            ws::stats_tree_create_node(
+                self.raw.as_ptr(),
+                name.as_ptr(),
+                parent.0,
+                ws::STAT_DT_INT,
+                true.into(),
+            )
+        })
     }
 
     /// Adds `delta` (which may be negative) to the count of the node `name` under `parent`.
     pub fn add(&self, name: &CStr, parent: StatsNode, delta: i32) {
         // SAFETY: as create_node.
-        unsafe { ws::stats_tree_manip_node_int(ws::MN_INCREASE, self.raw.as_ptr(), name.as_ptr(), parent.0, false.into(), delta) };
+        unsafe {
+            ws::stats_tree_manip_node_int(
+                ws::MN_INCREASE,
+                self.raw.as_ptr(),
+                name.as_ptr(),
+                parent.0,
+                false.into(),
+                delta,
+            )
+        };
     }
 
     /// Sets the count of the node `name` under `parent`.
     pub fn set(&self, name: &CStr, parent: StatsNode, count: i32) {
         // SAFETY: as create_node.
-        unsafe { ws::stats_tree_manip_node_int(ws::MN_SET, self.raw.as_ptr(), name.as_ptr(), parent.0, true.into(), count) };
+        unsafe {
+            ws::stats_tree_manip_node_int(
+                ws::MN_SET,
+                self.raw.as_ptr(),
+                name.as_ptr(),
+                parent.0,
+                true.into(),
+                count,
+            )
+        };
     }
 }
 
@@ -495,21 +567,29 @@ impl Packet {
     pub fn time_ns(&self) -> i64 {
         // SAFETY: as above.
         let ts = unsafe { self.pinfo.as_ref().abs_ts };
-        ts.secs.saturating_mul(1_000_000_000).saturating_add(i64::from(ts.nsecs))
+        ts.secs
+            .saturating_mul(1_000_000_000)
+            .saturating_add(i64::from(ts.nsecs))
     }
 
     /// Whether the tree is there and will be displayed: then Wireshark builds every item in it,
     /// asked for or not.
     pub fn tree_is_visible(&self) -> bool {
         // SAFETY: the tree, when present, is valid for the duration of the call.
-        self.tree.is_some_and(|tree| in_visible_tree(unsafe { tree.as_ref() }))
+        self.tree
+            .is_some_and(|tree| in_visible_tree(unsafe { tree.as_ref() }))
     }
 
     /// The top-level items of the protocol tree: one per protocol layer of the frame.
     pub fn root_nodes(&self) -> impl Iterator<Item = Node<'_>> {
         // SAFETY: the tree, when present, is valid for the duration of the call.
-        let first = self.tree.and_then(|tree| NonNull::new(unsafe { tree.as_ref().first_child }));
-        Siblings { next: first, _packet: std::marker::PhantomData }
+        let first = self
+            .tree
+            .and_then(|tree| NonNull::new(unsafe { tree.as_ref().first_child }));
+        Siblings {
+            next: first,
+            _packet: std::marker::PhantomData,
+        }
     }
 
     /// Whether anything will read this plugin's fields in this packet's tree: a visible tree (the
@@ -518,14 +598,29 @@ impl Packet {
     pub fn fields_are_read(&self, registration: &Registration) -> bool {
         let Some(tree) = self.tree else { return false };
         // SAFETY: a valid tree and our registered protocol.
-        unsafe { ws::field_is_referenced(tree.as_ptr(), registration.proto.load(Ordering::Relaxed)) }
+        unsafe {
+            ws::field_is_referenced(tree.as_ptr(), registration.proto.load(Ordering::Relaxed))
+        }
     }
 
     /// Adds this plugin's protocol item at the top of the tree, with its subtree.
-    pub fn add_protocol(&self, registration: &Registration, subtree: SubtreeIndex) -> Option<(Item<'_>, Tree<'_>)> {
+    pub fn add_protocol(
+        &self,
+        registration: &Registration,
+        subtree: SubtreeIndex,
+    ) -> Option<(Item<'_>, Tree<'_>)> {
         let tree = self.tree?;
         // SAFETY: a valid tree and tvb; a zero-length item never reads packet bytes.
-        let item = unsafe { ws::proto_tree_add_item(tree.as_ptr(), registration.proto.load(Ordering::Relaxed), self.tvb, 0, 0, ws::ENC_NA) };
+        let item = unsafe {
+            ws::proto_tree_add_item(
+                tree.as_ptr(),
+                registration.proto.load(Ordering::Relaxed),
+                self.tvb,
+                0,
+                0,
+                ws::ENC_NA,
+            )
+        };
         let item = Item::new(self, item)?;
         let tree = item.subtree(registration, subtree);
         Some((item, tree))
@@ -538,11 +633,23 @@ impl Packet {
     }
 
     /// Adds expert info with `message` to `item`.
-    pub fn expert(&self, registration: &Registration, item: &Item<'_>, expert: ExpertIndex, message: &str) {
+    pub fn expert(
+        &self,
+        registration: &Registration,
+        item: &Item<'_>,
+        expert: ExpertIndex,
+        message: &str,
+    ) {
         let message = c_string(message);
         // SAFETY: valid pinfo and item; the format takes exactly one string argument.
         unsafe {
-            ws::expert_add_info_format(self.pinfo.as_ptr(), item.raw.as_ptr(), registration.expert(expert), c"%s".as_ptr(), message.as_ptr());
+            ws::expert_add_info_format(
+                self.pinfo.as_ptr(),
+                item.raw.as_ptr(),
+                registration.expert(expert),
+                c"%s".as_ptr(),
+                message.as_ptr(),
+            );
         }
     }
 }
@@ -564,7 +671,10 @@ impl<'a> Iterator for Siblings<'a> {
         let node = self.next?;
         // SAFETY: nodes of a live tree link only to nodes of the same tree.
         self.next = NonNull::new(unsafe { node.as_ref().next });
-        Some(Node { node, _packet: std::marker::PhantomData })
+        Some(Node {
+            node,
+            _packet: std::marker::PhantomData,
+        })
     }
 }
 
@@ -584,13 +694,17 @@ impl<'a> Node<'a> {
     /// Whether this item is of `field`. Compares the items' field pointers rather than the ids
     /// behind them: one memory read less per item, on a walk through every item of a layer.
     pub fn is(&self, field: ForeignField) -> bool {
-        self.field_info().is_some_and(|fi| ptr::eq(fi.hfinfo, field.info.as_ptr()))
+        self.field_info()
+            .is_some_and(|fi| ptr::eq(fi.hfinfo, field.info.as_ptr()))
     }
 
     pub fn children(&self) -> impl Iterator<Item = Node<'a>> {
         // SAFETY: see Siblings.
         let first = NonNull::new(unsafe { self.node.as_ref().first_child });
-        Siblings { next: first, _packet: std::marker::PhantomData }
+        Siblings {
+            next: first,
+            _packet: std::marker::PhantomData,
+        }
     }
 
     /// The value of an unsigned integer field (8 to 32 bits, or a frame number).
@@ -598,7 +712,10 @@ impl<'a> Node<'a> {
         let fi = self.field_info()?;
         // SAFETY: hfinfo points at the registered field, which lives as long as Wireshark.
         let field_type = unsafe { fi.hfinfo.as_ref() }?.type_;
-        if !matches!(field_type, ws::FT_UINT8 | ws::FT_UINT16 | ws::FT_UINT32 | ws::FT_FRAMENUM) {
+        if !matches!(
+            field_type,
+            ws::FT_UINT8 | ws::FT_UINT16 | ws::FT_UINT32 | ws::FT_FRAMENUM
+        ) {
             return None;
         }
         // SAFETY: the value of an unsigned integer field; fvalue_get_uinteger only reads it.
@@ -660,8 +777,12 @@ impl<'a> Item<'a> {
 
     pub fn subtree(&self, registration: &Registration, subtree: SubtreeIndex) -> Tree<'a> {
         // SAFETY: a live item and a registered subtree id.
-        let raw = unsafe { ws::proto_item_add_subtree(self.raw.as_ptr(), registration.subtree(subtree)) };
-        Tree { raw: NonNull::new(raw), packet: self.packet }
+        let raw =
+            unsafe { ws::proto_item_add_subtree(self.raw.as_ptr(), registration.subtree(subtree)) };
+        Tree {
+            raw: NonNull::new(raw),
+            packet: self.packet,
+        }
     }
 }
 
@@ -682,31 +803,83 @@ impl<'a> Tree<'a> {
         self.raw.map_or(ptr::null_mut(), NonNull::as_ptr)
     }
 
-    pub fn add_uint(&self, registration: &Registration, field: FieldIndex, value: u32) -> Option<Item<'a>> {
+    pub fn add_uint(
+        &self,
+        registration: &Registration,
+        field: FieldIndex,
+        value: u32,
+    ) -> Option<Item<'a>> {
         // SAFETY: a valid (or NULL, which Wireshark accepts) tree; no packet bytes are read.
-        self.added(unsafe { ws::proto_tree_add_uint(self.ptr(), registration.field(field), self.packet.tvb, 0, 0, value) })
+        self.added(unsafe {
+            ws::proto_tree_add_uint(
+                self.ptr(),
+                registration.field(field),
+                self.packet.tvb,
+                0,
+                0,
+                value,
+            )
+        })
     }
 
-    pub fn add_bool(&self, registration: &Registration, field: FieldIndex, value: bool) -> Option<Item<'a>> {
+    pub fn add_bool(
+        &self,
+        registration: &Registration,
+        field: FieldIndex,
+        value: bool,
+    ) -> Option<Item<'a>> {
         // SAFETY: as add_uint.
         self.added(unsafe {
-            ws::proto_tree_add_boolean(self.ptr(), registration.field(field), self.packet.tvb, 0, 0, value.into())
+            ws::proto_tree_add_boolean(
+                self.ptr(),
+                registration.field(field),
+                self.packet.tvb,
+                0,
+                0,
+                value.into(),
+            )
         })
     }
 
-    pub fn add_str(&self, registration: &Registration, field: FieldIndex, value: &CStr) -> Option<Item<'a>> {
+    pub fn add_str(
+        &self,
+        registration: &Registration,
+        field: FieldIndex,
+        value: &CStr,
+    ) -> Option<Item<'a>> {
         // SAFETY: as add_uint; Wireshark copies the string.
         self.added(unsafe {
-            ws::proto_tree_add_string(self.ptr(), registration.field(field), self.packet.tvb, 0, 0, value.as_ptr())
+            ws::proto_tree_add_string(
+                self.ptr(),
+                registration.field(field),
+                self.packet.tvb,
+                0,
+                0,
+                value.as_ptr(),
+            )
         })
     }
 
-    pub fn add_duration(&self, registration: &Registration, field: FieldIndex, nanoseconds: i64) -> Option<Item<'a>> {
+    pub fn add_duration(
+        &self,
+        registration: &Registration,
+        field: FieldIndex,
+        nanoseconds: i64,
+    ) -> Option<Item<'a>> {
         let time = ws::nstime_t {
             secs: nanoseconds.div_euclid(1_000_000_000),
             nsecs: nanoseconds.rem_euclid(1_000_000_000) as c_int,
         };
         // SAFETY: as add_uint; Wireshark copies the time.
-        self.added(unsafe { ws::proto_tree_add_time(self.ptr(), registration.field(field), self.packet.tvb, 0, 0, &time) })
+        self.added(unsafe {
+            ws::proto_tree_add_time(
+                self.ptr(),
+                registration.field(field),
+                self.packet.tvb,
+                0,
+                0,
+                &time,
+            )
+        })
     }
 }

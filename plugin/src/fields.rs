@@ -5,7 +5,9 @@ use std::ffi::CStr;
 
 use tcpwave_core::Anomaly;
 
-use crate::ffi::{ExpertIndex, ExpertSpec, FieldIndex, FieldSpec, FieldType, Group, Severity, SubtreeIndex};
+use crate::ffi::{
+    ExpertIndex, ExpertSpec, FieldIndex, FieldSpec, FieldType, Group, Severity, SubtreeIndex,
+};
 
 /// This plugin's fields, in the order of [`FIELDS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,10 +31,25 @@ pub enum Field {
 }
 
 const HANDSHAKE_STEP_NAMES: &[(u32, &CStr)] = &[(1, c"SYN"), (2, c"SYN/ACK"), (3, c"ACK")];
-const TEARDOWN_STEP_NAMES: &[(u32, &CStr)] = &[(1, c"FIN"), (2, c"ACK of FIN"), (3, c"FIN"), (4, c"ACK of FIN")];
+const TEARDOWN_STEP_NAMES: &[(u32, &CStr)] = &[
+    (1, c"FIN"),
+    (2, c"ACK of FIN"),
+    (3, c"FIN"),
+    (4, c"ACK of FIN"),
+];
 
-const fn field(abbrev: &'static CStr, name: &'static CStr, field_type: FieldType, blurb: &'static CStr) -> FieldSpec {
-    FieldSpec { abbrev, name, field_type, blurb }
+const fn field(
+    abbrev: &'static CStr,
+    name: &'static CStr,
+    field_type: FieldType,
+    blurb: &'static CStr,
+) -> FieldSpec {
+    FieldSpec {
+        abbrev,
+        name,
+        field_type,
+        blurb,
+    }
 }
 
 /// In the order of [`Field`].
@@ -95,24 +112,94 @@ impl From<Subtree> for SubtreeIndex {
     }
 }
 
-const fn expert(abbrev: &'static CStr, summary: &'static CStr, group: Group, severity: Severity) -> ExpertSpec {
-    ExpertSpec { abbrev, summary, group, severity }
+const fn expert(
+    abbrev: &'static CStr,
+    summary: &'static CStr,
+    group: Group,
+    severity: Severity,
+) -> ExpertSpec {
+    ExpertSpec {
+        abbrev,
+        summary,
+        group,
+        severity,
+    }
 }
 
 /// One expert info per [`Anomaly`], in its order, then the plugin's own internal error.
 pub const EXPERTS: &[ExpertSpec] = &[
-    expert(c"tcpwave.expert.refused", c"Connection refused", Group::Sequence, Severity::Warn),
-    expert(c"tcpwave.expert.abort", c"Connection aborted by RST", Group::Sequence, Severity::Warn),
-    expert(c"tcpwave.expert.unanswered", c"SYN never answered", Group::Sequence, Severity::Warn),
-    expert(c"tcpwave.expert.retransmission", c"Handshake or teardown step repeated", Group::Sequence, Severity::Note),
-    expert(c"tcpwave.expert.simultaneous_open", c"Simultaneous open", Group::Sequence, Severity::Note),
-    expert(c"tcpwave.expert.simultaneous_close", c"Simultaneous close", Group::Sequence, Severity::Note),
-    expert(c"tcpwave.expert.half_close", c"Half-close: data after the peer's FIN", Group::Sequence, Severity::Note),
-    expert(c"tcpwave.expert.midstream", c"Connection seen without its handshake", Group::Sequence, Severity::Note),
-    expert(c"tcpwave.expert.bad_ack", c"Acknowledgment number does not fit the step", Group::Sequence, Severity::Warn),
-    expert(c"tcpwave.expert.isn_changed", c"SYN repeated with a new initial sequence number", Group::Sequence, Severity::Warn),
-    expert(c"tcpwave.expert.one_way", c"One side's packets are missing from the capture", Group::Sequence, Severity::Note),
-    expert(c"tcpwave.expert.internal_error", c"tcpwave internal error", Group::Malformed, Severity::Error),
+    expert(
+        c"tcpwave.expert.refused",
+        c"Connection refused",
+        Group::Sequence,
+        Severity::Warn,
+    ),
+    expert(
+        c"tcpwave.expert.abort",
+        c"Connection aborted by RST",
+        Group::Sequence,
+        Severity::Warn,
+    ),
+    expert(
+        c"tcpwave.expert.unanswered",
+        c"SYN never answered",
+        Group::Sequence,
+        Severity::Warn,
+    ),
+    expert(
+        c"tcpwave.expert.retransmission",
+        c"Handshake or teardown step repeated",
+        Group::Sequence,
+        Severity::Note,
+    ),
+    expert(
+        c"tcpwave.expert.simultaneous_open",
+        c"Simultaneous open",
+        Group::Sequence,
+        Severity::Note,
+    ),
+    expert(
+        c"tcpwave.expert.simultaneous_close",
+        c"Simultaneous close",
+        Group::Sequence,
+        Severity::Note,
+    ),
+    expert(
+        c"tcpwave.expert.half_close",
+        c"Half-close: data after the peer's FIN",
+        Group::Sequence,
+        Severity::Note,
+    ),
+    expert(
+        c"tcpwave.expert.midstream",
+        c"Connection seen without its handshake",
+        Group::Sequence,
+        Severity::Note,
+    ),
+    expert(
+        c"tcpwave.expert.bad_ack",
+        c"Acknowledgment number does not fit the step",
+        Group::Sequence,
+        Severity::Warn,
+    ),
+    expert(
+        c"tcpwave.expert.isn_changed",
+        c"SYN repeated with a new initial sequence number",
+        Group::Sequence,
+        Severity::Warn,
+    ),
+    expert(
+        c"tcpwave.expert.one_way",
+        c"One side's packets are missing from the capture",
+        Group::Sequence,
+        Severity::Note,
+    ),
+    expert(
+        c"tcpwave.expert.internal_error",
+        c"tcpwave internal error",
+        Group::Malformed,
+        Severity::Error,
+    ),
 ];
 
 pub fn anomaly_expert(anomaly: Anomaly) -> ExpertIndex {
@@ -138,6 +225,9 @@ mod tests {
     fn fields_follow_the_field_order() {
         assert_eq!(FIELDS.len(), Field::ConnTeardown as usize + 1);
         assert_eq!(FIELDS[Field::AckOk as usize].abbrev, c"tcpwave.ack_ok");
-        assert_eq!(FIELDS[Field::ConnTeardown as usize].abbrev, c"tcpwave.conn.teardown");
+        assert_eq!(
+            FIELDS[Field::ConnTeardown as usize].abbrev,
+            c"tcpwave.conn.teardown"
+        );
     }
 }

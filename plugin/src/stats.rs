@@ -86,8 +86,21 @@ pub fn init(tree: &StatsTree) {
     for anomaly in Anomaly::ALL {
         tree.create_node(anomaly.as_cstr(), anomalies);
     }
-    let nodes = Nodes { connections, handshake, teardown, steps, repeats, anomalies };
-    trees().get_or_insert_with(HashMap::new).insert(tree.identity(), Counts { nodes, verdicts: HashMap::new() });
+    let nodes = Nodes {
+        connections,
+        handshake,
+        teardown,
+        steps,
+        repeats,
+        anomalies,
+    };
+    trees().get_or_insert_with(HashMap::new).insert(
+        tree.identity(),
+        Counts {
+            nodes,
+            verdicts: HashMap::new(),
+        },
+    );
 }
 
 pub fn cleanup(tree: &StatsTree) {
@@ -98,12 +111,20 @@ pub fn cleanup(tree: &StatsTree) {
 
 pub fn packet(tree: &StatsTree, packet: &Packet) {
     let mut trees = trees();
-    let Some(counts) = trees.as_mut().and_then(|trees| trees.get_mut(&tree.identity())) else { return };
+    let Some(counts) = trees
+        .as_mut()
+        .and_then(|trees| trees.get_mut(&tree.identity()))
+    else {
+        return;
+    };
     let Counts { nodes, verdicts } = counts;
     dissector::with_capture(|capture| {
         for view in capture.views(packet.frame_number(), true) {
             let connection = view.connection();
-            let now = (connection.handshake_verdict(), connection.teardown_verdict());
+            let now = (
+                connection.handshake_verdict(),
+                connection.teardown_verdict(),
+            );
             match verdicts.insert(view.stream(), now) {
                 None => {
                     tree.add(CONNECTIONS, StatsNode::ROOT, 1);
@@ -127,7 +148,11 @@ pub fn packet(tree: &StatsTree, packet: &Packet) {
                 }
             }
             // Unanswered SYNs are counted by verdict: a one-pass run cannot know them per packet.
-            for anomaly in view.anomaly_kinds().iter().filter(|anomaly| *anomaly != Anomaly::Unanswered) {
+            for anomaly in view
+                .anomaly_kinds()
+                .iter()
+                .filter(|anomaly| *anomaly != Anomaly::Unanswered)
+            {
                 tree.add(ANOMALIES, StatsNode::ROOT, 1);
                 tree.add(anomaly.as_cstr(), nodes.anomalies, 1);
             }
@@ -135,7 +160,12 @@ pub fn packet(tree: &StatsTree, packet: &Packet) {
     });
 }
 
-fn count_verdicts(tree: &StatsTree, nodes: &Nodes, (handshake, teardown): (HandshakeVerdict, TeardownVerdict), delta: i32) {
+fn count_verdicts(
+    tree: &StatsTree,
+    nodes: &Nodes,
+    (handshake, teardown): (HandshakeVerdict, TeardownVerdict),
+    delta: i32,
+) {
     tree.add(handshake.as_cstr(), nodes.handshake, delta);
     tree.add(teardown.as_cstr(), nodes.teardown, delta);
 }

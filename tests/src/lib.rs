@@ -61,7 +61,8 @@ pub fn captures(kind: &str) -> Vec<PathBuf> {
 /// Every capture with hand-written expected labels: the kernel captures and the partial-capture
 /// shapes of [`partial`], written once per test process into a temporary folder.
 pub fn labelled_captures() -> Vec<PathBuf> {
-    static PARTIAL: std::sync::OnceLock<(tempfile::TempDir, Vec<PathBuf>)> = std::sync::OnceLock::new();
+    static PARTIAL: std::sync::OnceLock<(tempfile::TempDir, Vec<PathBuf>)> =
+        std::sync::OnceLock::new();
     let (_, shapes) = PARTIAL.get_or_init(|| {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let shapes = partial::write_shapes(dir.path());

@@ -321,7 +321,10 @@ mod real_headers {
         #[cfg(not(wireshark = "4.0"))]
         facts.push(member!(field_info, value));
         #[cfg(any(wireshark = "4.4", wireshark = "4.6"))]
-        facts.extend([constant!(WS_PLUGIN_DESC_DISSECTOR), constant!(WS_PLUGIN_DESC_TAP_LISTENER)]);
+        facts.extend([
+            constant!(WS_PLUGIN_DESC_DISSECTOR),
+            constant!(WS_PLUGIN_DESC_TAP_LISTENER),
+        ]);
         // 4.6 nodes cache their field's header_field_info.
         #[cfg(wireshark = "4.6")]
         facts.push(member!(proto_node, hfinfo));

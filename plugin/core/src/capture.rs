@@ -7,7 +7,9 @@
 
 use std::collections::HashMap;
 
-use crate::connection::{AnomalySet, Answer, Connection, HandshakeTimes, Label, Observation, Segment, Sent, Step};
+use crate::connection::{
+    AnomalySet, Answer, Connection, HandshakeTimes, Label, Observation, Segment, Sent, Step,
+};
 use crate::store::{ChunkedVec, DenseIndex};
 use crate::vocab::{Anomaly, HandshakeVerdict, Phase, TcpState, TeardownVerdict};
 
@@ -46,10 +48,14 @@ impl Capture {
         for (layer, segment) in layers.iter().enumerate() {
             let layer = u8::try_from(layer).unwrap_or(u8::MAX);
             let connection = match self.connection_of_stream.get(segment.stream) {
-                Some(index) => self.connections.get_mut(index as usize).expect("indexed connections exist"),
+                Some(index) => self
+                    .connections
+                    .get_mut(index as usize)
+                    .expect("indexed connections exist"),
                 None => {
                     let index = self.connections.len();
-                    self.connection_of_stream.insert(segment.stream, index as u32);
+                    self.connection_of_stream
+                        .insert(segment.stream, index as u32);
                     self.connections.push(Connection::new(segment));
                     self.connections.get_mut(index).expect("just pushed")
                 }
@@ -70,26 +76,50 @@ impl Capture {
     /// One view per TCP layer of `frame`. `settled` says the whole capture has been seen, so the
     /// connections' verdicts are final.
     pub fn views(&self, frame: u32, settled: bool) -> impl Iterator<Item = View<'_>> {
-        let first = self.labels.get(frame as usize).copied().filter(|label| !label.is_none());
-        let later = self.later_layers.get(&frame).map(Vec::as_slice).unwrap_or_default();
-        let first_answer = self.answers.partition_point_from_end(|answer| answer.frame < frame);
-        first.into_iter().chain(later.iter().copied()).enumerate().filter_map(move |(layer, label)| {
-            let connection = self.connection(label.stream)?;
-            let layer = layer as u8;
-            let mut answers = [None; 2];
-            let this_frame = (first_answer..).map_while(|index| self.answers.get(index).filter(|a| a.frame == frame));
-            for (slot, answer) in answers.iter_mut().zip(this_frame.filter(|a| a.layer == layer)) {
-                *slot = Some(*answer);
-            }
-            Some(View { frame, layer, label, connection, answers, settled })
-        })
+        let first = self
+            .labels
+            .get(frame as usize)
+            .copied()
+            .filter(|label| !label.is_none());
+        let later = self
+            .later_layers
+            .get(&frame)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let first_answer = self
+            .answers
+            .partition_point_from_end(|answer| answer.frame < frame);
+        first
+            .into_iter()
+            .chain(later.iter().copied())
+            .enumerate()
+            .filter_map(move |(layer, label)| {
+                let connection = self.connection(label.stream)?;
+                let layer = layer as u8;
+                let mut answers = [None; 2];
+                let this_frame = (first_answer..)
+                    .map_while(|index| self.answers.get(index).filter(|a| a.frame == frame));
+                for (slot, answer) in answers
+                    .iter_mut()
+                    .zip(this_frame.filter(|a| a.layer == layer))
+                {
+                    *slot = Some(*answer);
+                }
+                Some(View {
+                    frame,
+                    layer,
+                    label,
+                    connection,
+                    answers,
+                    settled,
+                })
+            })
     }
 
     pub fn connection(&self, stream: u32) -> Option<&Connection> {
         let index = self.connection_of_stream.get(stream)?;
         self.connections.get(index as usize)
     }
-
 }
 
 /// One step of a packet, with what it acknowledges and the timings it completes.
@@ -140,17 +170,30 @@ impl<'a> View<'a> {
     pub fn steps(&self) -> impl Iterator<Item = StepView> + '_ {
         self.label.steps().iter().map(move |step| {
             let repeat = self.label.repeats().contains(step);
-            let answer = self.answers.iter().flatten().find(|a| a.step == step).copied();
-            let completes_handshake =
-                step == Step::Handshake(3) && self.connection.completed_handshake(self.frame, self.layer);
+            let answer = self
+                .answers
+                .iter()
+                .flatten()
+                .find(|a| a.step == step)
+                .copied();
+            let completes_handshake = step == Step::Handshake(3)
+                && self.connection.completed_handshake(self.frame, self.layer);
             let completes_teardown = matches!(step, Step::Teardown(2) | Step::Teardown(4))
                 && self.connection.completed_teardown(self.frame, self.layer);
             StepView {
                 step,
                 repeat,
                 answer,
-                handshake_times: if completes_handshake && !repeat { self.connection.handshake_times() } else { None },
-                teardown_duration_ns: if completes_teardown { self.connection.teardown_duration_ns() } else { None },
+                handshake_times: if completes_handshake && !repeat {
+                    self.connection.handshake_times()
+                } else {
+                    None
+                },
+                teardown_duration_ns: if completes_teardown {
+                    self.connection.teardown_duration_ns()
+                } else {
+                    None
+                },
             }
         })
     }
@@ -161,14 +204,30 @@ impl<'a> View<'a> {
         let steps: Vec<String> = self
             .steps()
             .map(|step| {
-                let kind = if matches!(step.step, Step::Handshake(_)) { "Handshake" } else { "Teardown" };
+                let kind = if matches!(step.step, Step::Handshake(_)) {
+                    "Handshake"
+                } else {
+                    "Teardown"
+                };
                 let repeat = if step.repeat { ", repeated" } else { "" };
-                format!("{kind} {} ({}{repeat})", step.step.number(), step.step.packet_name())
+                format!(
+                    "{kind} {} ({}{repeat})",
+                    step.step.number(),
+                    step.step.packet_name()
+                )
             })
             .collect();
-        let what = if steps.is_empty() { self.phase().to_string() } else { steps.join(", ") };
+        let what = if steps.is_empty() {
+            self.phase().to_string()
+        } else {
+            steps.join(", ")
+        };
         let state = |state: Option<TcpState>| state.map_or("unknown", TcpState::as_str);
-        format!("{what}; client {}, server {}", state(self.client_state()), state(self.server_state()))
+        format!(
+            "{what}; client {}, server {}",
+            state(self.client_state()),
+            state(self.server_state())
+        )
     }
 
     /// Equal for two views exactly when their [`View::summary`] is: a key to cache it by.
@@ -178,12 +237,20 @@ impl<'a> View<'a> {
 
     /// The connection's verdicts, once the whole capture has been seen.
     pub fn verdicts(&self) -> Option<(HandshakeVerdict, TeardownVerdict)> {
-        self.settled.then(|| (self.connection.handshake_verdict(), self.connection.teardown_verdict()))
+        self.settled.then(|| {
+            (
+                self.connection.handshake_verdict(),
+                self.connection.teardown_verdict(),
+            )
+        })
     }
 
     /// Every anomaly on this packet, each with the sentence that explains it.
     pub fn anomalies(&self) -> Vec<(Anomaly, String)> {
-        self.anomaly_kinds().iter().map(|anomaly| (anomaly, self.explain(anomaly))).collect()
+        self.anomaly_kinds()
+            .iter()
+            .map(|anomaly| (anomaly, self.explain(anomaly)))
+            .collect()
     }
 
     /// The kinds of [`View::anomalies`], without their sentences.
@@ -200,7 +267,9 @@ impl<'a> View<'a> {
             kinds.insert(Anomaly::BadAck);
         }
         if self.label.steps().contains(Step::Handshake(1))
-            && self.verdicts().is_some_and(|(handshake, _)| handshake == HandshakeVerdict::Unanswered)
+            && self
+                .verdicts()
+                .is_some_and(|(handshake, _)| handshake == HandshakeVerdict::Unanswered)
         {
             kinds.insert(Anomaly::Unanswered);
         }
@@ -229,15 +298,28 @@ impl<'a> View<'a> {
                     .steps()
                     .filter(|step| step.repeat)
                     .map(|step| match (step.step, step.answer) {
-                        (Step::Handshake(1), _) => format!("SYN retransmitted (first sent in frame {})", frame_of(own.syn)),
+                        (Step::Handshake(1), _) => format!(
+                            "SYN retransmitted (first sent in frame {})",
+                            frame_of(own.syn)
+                        ),
                         (Step::Handshake(2), _) => {
-                            format!("SYN/ACK retransmitted (first sent in frame {})", frame_of(own.synack))
+                            format!(
+                                "SYN/ACK retransmitted (first sent in frame {})",
+                                frame_of(own.synack)
+                            )
                         }
-                        (Step::Teardown(1 | 3), _) => format!("FIN retransmitted (first sent in frame {})", frame_of(own.fin)),
+                        (Step::Teardown(1 | 3), _) => format!(
+                            "FIN retransmitted (first sent in frame {})",
+                            frame_of(own.fin)
+                        ),
                         (step, Some(answer)) => format!(
                             "{} repeated: answers the {} retransmitted in frame {}",
                             step.packet_name(),
-                            if matches!(step, Step::Handshake(_)) { "SYN/ACK" } else { "FIN" },
+                            if matches!(step, Step::Handshake(_)) {
+                                "SYN/ACK"
+                            } else {
+                                "FIN"
+                            },
                             answer.answered_frame
                         ),
                         (step, None) => format!("{} repeated", step.packet_name()),
@@ -261,7 +343,9 @@ impl<'a> View<'a> {
                 peer.as_str(),
                 frame_of(other.fin)
             ),
-            Anomaly::Midstream => "Connection seen without its handshake (the capture starts mid-stream)".to_owned(),
+            Anomaly::Midstream => {
+                "Connection seen without its handshake (the capture starts mid-stream)".to_owned()
+            }
             Anomaly::BadAck => {
                 let wrong: Vec<String> = self
                     .steps()
@@ -286,7 +370,10 @@ impl<'a> View<'a> {
             // The connection keeps only the latest SYN's number, which a later SYN may change
             // again, so the new number is left to the packet's own sequence number field.
             Anomaly::IsnChanged => {
-                format!("SYN repeated with a new initial sequence number (first SYN in frame {})", frame_of(own.syn))
+                format!(
+                    "SYN repeated with a new initial sequence number (first SYN in frame {})",
+                    frame_of(own.syn)
+                )
             }
         }
     }

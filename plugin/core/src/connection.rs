@@ -130,7 +130,9 @@ impl StepSet {
     }
 
     pub fn iter(self) -> impl Iterator<Item = Step> {
-        Step::ALL.into_iter().filter(move |step| self.contains(*step))
+        Step::ALL
+            .into_iter()
+            .filter(move |step| self.contains(*step))
     }
 
     fn has_teardown(self) -> bool {
@@ -206,7 +208,10 @@ const STORED: [Anomaly; 6] = [
 
 impl Label {
     /// A placeholder for frames without TCP.
-    pub const NONE: Label = Label { stream: 0, bits: NO_PHASE << PHASE };
+    pub const NONE: Label = Label {
+        stream: 0,
+        bits: NO_PHASE << PHASE,
+    };
 
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -219,10 +224,14 @@ impl Label {
         sender: Side,
         anomalies: AnomalySet,
     ) -> Label {
-        let stored = STORED.iter().enumerate().fold(0u32, |bits, (bit, anomaly)| {
-            let present = anomalies.contains(*anomaly) || (*anomaly == Anomaly::Abort && anomalies.contains(Anomaly::Refused));
-            bits | (u32::from(present) << bit)
-        });
+        let stored = STORED
+            .iter()
+            .enumerate()
+            .fold(0u32, |bits, (bit, anomaly)| {
+                let present = anomalies.contains(*anomaly)
+                    || (*anomaly == Anomaly::Abort && anomalies.contains(Anomaly::Refused));
+                bits | (u32::from(present) << bit)
+            });
         let bits = u32::from(steps.0) << STEPS
             | u32::from(repeats.0) << REPEATS
             | (phase as u32) << PHASE
@@ -270,7 +279,11 @@ impl Label {
     }
 
     pub fn sender(self) -> Side {
-        if self.field(SENDER, 1) == 0 { Side::Client } else { Side::Server }
+        if self.field(SENDER, 1) == 0 {
+            Side::Client
+        } else {
+            Side::Server
+        }
     }
 
     /// The stored anomalies; a RST's shows as [`Anomaly::Abort`] whichever it was.
@@ -330,13 +343,21 @@ struct PacketId {
 
 impl PacketId {
     fn new(frame: u32, layer: u8) -> PacketId {
-        PacketId { frame: frame_number(frame), layer }
+        PacketId {
+            frame: frame_number(frame),
+            layer,
+        }
     }
 }
 
 impl Sent {
     fn new(segment: &Segment, seq: u32, len: u32) -> Sent {
-        Sent { first_frame: frame_number(segment.frame), latest_frame: segment.frame, seq, len }
+        Sent {
+            first_frame: frame_number(segment.frame),
+            latest_frame: segment.frame,
+            seq,
+            len,
+        }
     }
 
     /// The acknowledgment number that acknowledges this flag and the data sent with it.
@@ -539,7 +560,8 @@ impl Connection {
     /// A FIN was captured while one side has sent nothing captured: who closed first, and
     /// whether each FIN was acknowledged, cannot be known.
     fn closes_unseen(&self) -> bool {
-        self.sides.iter().any(|side| !side.sent_packets) && self.sides.iter().any(|side| side.fin.is_some())
+        self.sides.iter().any(|side| !side.sent_packets)
+            && self.sides.iter().any(|side| side.fin.is_some())
     }
 
     /// Whether a RST refused the connection (rather than aborting it).
@@ -569,7 +591,11 @@ impl Connection {
             if flags.has(Flags::RST) {
                 self.observe_reset(side, &mut anomalies);
             } else {
-                let mut found = Found { steps: &mut steps, repeats: &mut repeats, anomalies: &mut anomalies };
+                let mut found = Found {
+                    steps: &mut steps,
+                    repeats: &mut repeats,
+                    anomalies: &mut anomalies,
+                };
                 if flags.has(Flags::SYN) {
                     answers[0] = self.observe_syn(segment, side, layer, &mut found);
                 } else if flags.has(Flags::ACK) {
@@ -583,14 +609,18 @@ impl Connection {
                     self.observe_fin(segment, side, &mut found);
                 }
                 self.observe_half_close(segment, side, &mut anomalies);
-                if peer_unseen && self.one_way_shown.is_none() && self.shows_missing_peer(segment, side) {
+                if peer_unseen
+                    && self.one_way_shown.is_none()
+                    && self.shows_missing_peer(segment, side)
+                {
                     self.one_way_shown = Some(PacketId::new(segment.frame, layer));
                 }
                 self.update_knowledge(segment, side, peer);
             }
         }
 
-        if self.teardown_done.is_none() && self.sides.iter().all(|s| s.fin.is_some() && s.fin_acked) {
+        if self.teardown_done.is_none() && self.sides.iter().all(|s| s.fin.is_some() && s.fin_acked)
+        {
             self.teardown_done = Some(PacketId::new(segment.frame, layer));
             self.times.teardown_done_ns = segment.time_ns;
         }
@@ -619,12 +649,25 @@ impl Connection {
             && self.sides[peer as usize].syn.is_some()
             && self.sides[side as usize].synack.is_none()
             && self.handshake_done.is_none();
-        anomalies.insert(if refused { Anomaly::Refused } else { Anomaly::Abort });
-        self.reset = Some(Reset { refused, cut_teardown: self.teardown_done.is_none() });
+        anomalies.insert(if refused {
+            Anomaly::Refused
+        } else {
+            Anomaly::Abort
+        });
+        self.reset = Some(Reset {
+            refused,
+            cut_teardown: self.teardown_done.is_none(),
+        });
     }
 
     /// Handshake steps 1 (SYN) and 2 (SYN/ACK).
-    fn observe_syn(&mut self, segment: &Segment, side: Side, layer: u8, found: &mut Found) -> Option<Answer> {
+    fn observe_syn(
+        &mut self,
+        segment: &Segment,
+        side: Side,
+        layer: u8,
+        found: &mut Found,
+    ) -> Option<Answer> {
         let peer = self.sides[side.peer() as usize];
         let peer_syn = peer.syn;
         let this = &mut self.sides[side as usize];
@@ -665,7 +708,11 @@ impl Connection {
         // A SYN/ACK may acknowledge the SYN alone or also the data it carried (RFC 7413 section 3).
         peer_syn.map(|syn| {
             let acceptable = [syn.seq.wrapping_add(1), syn.end()];
-            let expected = if acceptable.contains(&segment.ack) { segment.ack } else { syn.end() };
+            let expected = if acceptable.contains(&segment.ack) {
+                segment.ack
+            } else {
+                syn.end()
+            };
             Answer {
                 frame: segment.frame,
                 layer,
@@ -680,7 +727,13 @@ impl Connection {
     /// Handshake step 3: the first ACK from a side that sent a SYN, after the peer's SYN/ACK. When
     /// the SYN/ACK was not captured, the side's first ACK after its SYN still shows it arrived,
     /// but there is nothing to check its acknowledgment against.
-    fn observe_syn_answer(&mut self, segment: &Segment, side: Side, layer: u8, found: &mut Found) -> Option<Answer> {
+    fn observe_syn_answer(
+        &mut self,
+        segment: &Segment,
+        side: Side,
+        layer: u8,
+        found: &mut Found,
+    ) -> Option<Answer> {
         let synack = self.sides[side.peer() as usize].synack;
         let this = &mut self.sides[side as usize];
         if this.syn.is_none() && this.synack.is_some() {
@@ -698,11 +751,17 @@ impl Connection {
         found.step(Step::Handshake(3), repeat);
         if self.handshake_done.is_none() {
             self.handshake_done = Some(PacketId::new(segment.frame, layer));
-            let Times { first_syn_ns, first_synack_ns, .. } = self.times;
+            let Times {
+                first_syn_ns,
+                first_synack_ns,
+                ..
+            } = self.times;
             let since = |start: i64| segment.time_ns.saturating_sub(start);
             self.handshake_times = Some(HandshakeTimes {
                 rtt_ns: first_syn_ns.map(since),
-                syn_to_synack_ns: first_syn_ns.zip(first_synack_ns).map(|(syn, synack)| synack.saturating_sub(syn)),
+                syn_to_synack_ns: first_syn_ns
+                    .zip(first_synack_ns)
+                    .map(|(syn, synack)| synack.saturating_sub(syn)),
                 synack_to_ack_ns: first_synack_ns.map(since),
             });
         }
@@ -717,7 +776,13 @@ impl Connection {
     }
 
     /// Teardown steps 2 and 4: the first packet that acknowledges the peer's FIN.
-    fn observe_fin_answer(&mut self, segment: &Segment, side: Side, layer: u8, found: &mut Found) -> Option<Answer> {
+    fn observe_fin_answer(
+        &mut self,
+        segment: &Segment,
+        side: Side,
+        layer: u8,
+        found: &mut Found,
+    ) -> Option<Answer> {
         let fin = self.sides[side.peer() as usize].fin?;
         if !seq_at_or_after(segment.ack, fin.end()) {
             return None;
@@ -729,7 +794,11 @@ impl Connection {
             Some(_) => return None,
         };
         this.latest_fin_answer = Some(frame_number(segment.frame));
-        let step = if self.active_closer == Some(side) { Step::Teardown(4) } else { Step::Teardown(2) };
+        let step = if self.active_closer == Some(side) {
+            Step::Teardown(4)
+        } else {
+            Step::Teardown(2)
+        };
         found.step(step, repeat);
         Some(Answer {
             frame: segment.frame,
@@ -749,7 +818,11 @@ impl Connection {
             self.times.first_fin_ns = segment.time_ns;
         }
         let active = self.active_closer == Some(side);
-        let step = if active { Step::Teardown(1) } else { Step::Teardown(3) };
+        let step = if active {
+            Step::Teardown(1)
+        } else {
+            Step::Teardown(3)
+        };
         let peer = self.sides[side.peer() as usize];
         let peer_fin = peer.fin;
         // With none of the peer's packets captured, whether it closed first cannot be known.
@@ -766,7 +839,8 @@ impl Connection {
         }
         this.fin = Some(Sent::new(segment, fin_seq, 0));
         if let Some(peer_fin) = peer_fin {
-            let acknowledges_peer = segment.flags.has(Flags::ACK) && seq_at_or_after(segment.ack, peer_fin.end());
+            let acknowledges_peer =
+                segment.flags.has(Flags::ACK) && seq_at_or_after(segment.ack, peer_fin.end());
             if acknowledges_peer {
                 self.fin_ack_combined |= found.steps.contains(Step::Teardown(2));
             } else {
@@ -798,7 +872,9 @@ impl Connection {
         let flags = segment.flags;
         flags.has(Flags::ACK)
             && (!flags.has(Flags::SYN) && (this.syn.is_some() || this.synack.is_some())
-                || this.latest_ack.is_some_and(|ack| ack != segment.ack && seq_at_or_after(segment.ack, ack)))
+                || this
+                    .latest_ack
+                    .is_some_and(|ack| ack != segment.ack && seq_at_or_after(segment.ack, ack)))
     }
 
     /// Takes the packet as delivered to the peer, and as evidence of what its sender has received.
@@ -820,7 +896,8 @@ impl Connection {
             if let Some(isn) = peer_facts.isn() {
                 this.syn_received = seq_at_or_after(segment.ack, isn.wrapping_add(1));
                 // Acknowledging the peer's SYN/ACK shows this side got the ACK of its own SYN in it.
-                let peer_sent_synack = peer_facts.synack.is_some() || peer_facts.implied_isn.is_some();
+                let peer_sent_synack =
+                    peer_facts.synack.is_some() || peer_facts.implied_isn.is_some();
                 this.syn_acked |= this.syn_received && this.syn.is_some() && peer_sent_synack;
             }
             // A side goes on without SYN only once its SYN/ACK was acknowledged, so the handshake
@@ -841,7 +918,11 @@ impl Connection {
             // Sending a SYN/ACK (again) shows this side still waits for the ACK of its SYN.
             this.syn_acked = false;
         }
-        if flags.has(Flags::FIN) && this.fin.is_some_and(|fin| fin.first_frame == frame_number(segment.frame)) {
+        if flags.has(Flags::FIN)
+            && this
+                .fin
+                .is_some_and(|fin| fin.first_frame == frame_number(segment.frame))
+        {
             this.closed_passively = this.fin_received;
         }
 
@@ -928,7 +1009,11 @@ impl Connection {
     /// First FIN to the acknowledgment that completed the teardown.
     pub fn teardown_duration_ns(&self) -> Option<i64> {
         self.teardown_done?;
-        Some(self.times.teardown_done_ns.saturating_sub(self.times.first_fin_ns))
+        Some(
+            self.times
+                .teardown_done_ns
+                .saturating_sub(self.times.first_fin_ns),
+        )
     }
 }
 
@@ -956,12 +1041,26 @@ mod tests {
     fn anomaly_sets_list_their_members_in_order() {
         let mut set = AnomalySet::default();
         assert_eq!(set.iter().count(), 0);
-        for anomaly in [Anomaly::IsnChanged, Anomaly::Refused, Anomaly::HalfClose, Anomaly::Abort] {
+        for anomaly in [
+            Anomaly::IsnChanged,
+            Anomaly::Refused,
+            Anomaly::HalfClose,
+            Anomaly::Abort,
+        ] {
             set.insert(anomaly);
         }
         set.remove(Anomaly::Abort);
         let listed: Vec<Anomaly> = set.iter().collect();
-        let expected: Vec<Anomaly> = Anomaly::ALL.iter().copied().filter(|a| matches!(a, Anomaly::IsnChanged | Anomaly::Refused | Anomaly::HalfClose)).collect();
+        let expected: Vec<Anomaly> = Anomaly::ALL
+            .iter()
+            .copied()
+            .filter(|a| {
+                matches!(
+                    a,
+                    Anomaly::IsnChanged | Anomaly::Refused | Anomaly::HalfClose
+                )
+            })
+            .collect();
         assert_eq!(listed, expected);
         let mut all = AnomalySet::default();
         Anomaly::ALL.iter().for_each(|a| all.insert(*a));

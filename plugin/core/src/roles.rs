@@ -12,9 +12,9 @@ use crate::connection::{Flags, Side};
 /// The TCP ports of the protocols a stock Zeek (8.1) analyses: its `likely_server_ports`, which
 /// every base protocol script fills with its analyser's well-known ports. Sorted.
 const LIKELY_SERVER_PORTS: &[u16] = &[
-    21, 22, 25, 53, 79, 80, 81, 88, 135, 139, 143, 389, 443, 445, 465, 502, 563, 585, 587, 614, 631,
-    636, 989, 990, 992, 993, 995, 1080, 1434, 1883, 2811, 3128, 3268, 3306, 3389, 5222, 5223, 5269,
-    5432, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8888, 20000,
+    21, 22, 25, 53, 79, 80, 81, 88, 135, 139, 143, 389, 443, 445, 465, 502, 563, 585, 587, 614,
+    631, 636, 989, 990, 992, 993, 995, 1080, 1434, 1883, 2811, 3128, 3268, 3306, 3389, 5222, 5223,
+    5269, 5432, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8888, 20000,
 ];
 
 /// Whether servers are known to listen on `port`.
@@ -28,7 +28,9 @@ pub fn first_sender_side(flags: Flags, src_port: u16, dst_port: u16) -> Side {
     let from_server = match (syn, ack) {
         (true, false) => false,
         (true, true) => true,
-        _ if is_likely_server_port(src_port) => !is_likely_server_port(dst_port) || src_port < dst_port,
+        _ if is_likely_server_port(src_port) => {
+            !is_likely_server_port(dst_port) || src_port < dst_port
+        }
         _ => false,
     };
     if from_server {
@@ -51,8 +53,14 @@ mod tests {
 
     #[test]
     fn syn_and_synack_name_the_client_whatever_the_ports() {
-        assert_eq!(first_sender_side(Flags(Flags::SYN), 80, 51000), Side::Client);
-        assert_eq!(first_sender_side(Flags(Flags::SYN | Flags::ACK), 51000, 80), Side::Server);
+        assert_eq!(
+            first_sender_side(Flags(Flags::SYN), 80, 51000),
+            Side::Client
+        );
+        assert_eq!(
+            first_sender_side(Flags(Flags::SYN | Flags::ACK), 51000, 80),
+            Side::Server
+        );
     }
 
     #[test]
@@ -67,7 +75,13 @@ mod tests {
         assert_eq!(first_sender_side(DATA, 25, 8080), Side::Server);
         assert_eq!(first_sender_side(DATA, 8080, 25), Side::Client);
         // A SYN/ACK names the client whatever its ports, where Zeek would keep guessing.
-        assert_eq!(first_sender_side(Flags(Flags::SYN | Flags::ACK), 25, 8080), Side::Server);
-        assert_eq!(first_sender_side(Flags(Flags::FIN | Flags::ACK), 22, 60000), Side::Server);
+        assert_eq!(
+            first_sender_side(Flags(Flags::SYN | Flags::ACK), 25, 8080),
+            Side::Server
+        );
+        assert_eq!(
+            first_sender_side(Flags(Flags::FIN | Flags::ACK), 22, 60000),
+            Side::Server
+        );
     }
 }

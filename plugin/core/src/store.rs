@@ -11,7 +11,10 @@ pub struct ChunkedVec<T> {
 
 impl<T> Default for ChunkedVec<T> {
     fn default() -> Self {
-        ChunkedVec { chunks: Vec::new(), len: 0 }
+        ChunkedVec {
+            chunks: Vec::new(),
+            len: 0,
+        }
     }
 }
 
@@ -24,7 +27,10 @@ impl<T> ChunkedVec<T> {
         if self.len % CHUNK == 0 {
             self.chunks.push(Vec::with_capacity(CHUNK));
         }
-        self.chunks.last_mut().expect("a chunk with room").push(value);
+        self.chunks
+            .last_mut()
+            .expect("a chunk with room")
+            .push(value);
         self.len += 1;
     }
 
@@ -87,9 +93,22 @@ mod tests {
         assert_eq!(numbers.len(), 3 * CHUNK + 5);
         assert_eq!(numbers.get(CHUNK + 1), Some(&(2 * CHUNK + 2)));
         assert_eq!(numbers.get(3 * CHUNK + 5), None);
-        for target in [0, 1, 2 * CHUNK + 3, 6 * CHUNK + 8, 6 * CHUNK + 9, 6 * CHUNK + 11] {
-            let expected = (0..numbers.len()).find(|&i| *numbers.get(i).unwrap() >= target).unwrap_or(numbers.len());
-            assert_eq!(numbers.partition_point_from_end(|&n| n < target), expected, "first >= {target}");
+        for target in [
+            0,
+            1,
+            2 * CHUNK + 3,
+            6 * CHUNK + 8,
+            6 * CHUNK + 9,
+            6 * CHUNK + 11,
+        ] {
+            let expected = (0..numbers.len())
+                .find(|&i| *numbers.get(i).unwrap() >= target)
+                .unwrap_or(numbers.len());
+            assert_eq!(
+                numbers.partition_point_from_end(|&n| n < target),
+                expected,
+                "first >= {target}"
+            );
         }
         assert_eq!(numbers.partition_point_from_end(|_| true), 3 * CHUNK + 5);
         assert_eq!(numbers.partition_point_from_end(|_| false), 0);
@@ -142,8 +161,14 @@ mod dense_index_tests {
         index.insert(3, 8);
         index.insert(u32::MAX, 9);
         index.insert(4_000_000, 10);
-        assert_eq!((index.get(0), index.get(1), index.get(3)), (Some(7), None, Some(8)));
-        assert_eq!((index.get(u32::MAX), index.get(4_000_000), index.get(5)), (Some(9), Some(10), None));
+        assert_eq!(
+            (index.get(0), index.get(1), index.get(3)),
+            (Some(7), None, Some(8))
+        );
+        assert_eq!(
+            (index.get(u32::MAX), index.get(4_000_000), index.get(5)),
+            (Some(9), Some(10), None)
+        );
         assert_eq!(index.table.len(), 4);
     }
 }

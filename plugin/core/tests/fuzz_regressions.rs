@@ -53,19 +53,31 @@ fn a_syn_after_the_handshake_completed_gives_it_no_times_later() {
         (CLIENT, S, 7000, 0, 0, 3_000),
     ]);
     let step3 = c.views(2, true).next().unwrap().steps().next().unwrap();
-    let times = step3.handshake_times.expect("the first step 3 is timed from what it can be");
-    assert_eq!((times.rtt_ns, times.syn_to_synack_ns, times.synack_to_ack_ns), (None, None, Some(1_000)));
+    let times = step3
+        .handshake_times
+        .expect("the first step 3 is timed from what it can be");
+    assert_eq!(
+        (times.rtt_ns, times.syn_to_synack_ns, times.synack_to_ack_ns),
+        (None, None, Some(1_000))
+    );
 }
 
 /// The messages of a frame's expert infos.
 fn messages(capture: &Capture, frame: u32) -> Vec<String> {
     let view = capture.views(frame, false).next().unwrap();
-    view.anomalies().into_iter().map(|(_, message)| message).collect()
+    view.anomalies()
+        .into_iter()
+        .map(|(_, message)| message)
+        .collect()
 }
 
 #[test]
 fn an_isn_change_is_explained_the_same_after_later_syns() {
-    let syns = [(CLIENT, S, 100, 0, 0, 1_000), (CLIENT, S, 200, 0, 0, 2_000), (CLIENT, S, 300, 0, 0, 3_000)];
+    let syns = [
+        (CLIENT, S, 100, 0, 0, 1_000),
+        (CLIENT, S, 200, 0, 0, 2_000),
+        (CLIENT, S, 300, 0, 0, 3_000),
+    ];
     let first_pass = messages(&capture(&syns[..2]), 2);
     assert_eq!(messages(&capture(&syns), 2), first_pass);
 }
@@ -79,8 +91,19 @@ fn step_3_expects_the_ack_of_the_latest_synack_with_its_own_data() {
         (SERVER, S | A, 5000, 1001, 0, 3_000),
         (CLIENT, A, 1001, 5001, 0, 4_000),
     ]);
-    let answer = c.views(4, false).next().unwrap().steps().next().unwrap().answer.unwrap();
-    assert_eq!((answer.answered_frame, answer.expected, answer.ok()), (3, 5001, true));
+    let answer = c
+        .views(4, false)
+        .next()
+        .unwrap()
+        .steps()
+        .next()
+        .unwrap()
+        .answer
+        .unwrap();
+    assert_eq!(
+        (answer.answered_frame, answer.expected, answer.ok()),
+        (3, 5001, true)
+    );
 }
 
 #[test]
@@ -95,8 +118,19 @@ fn durations_between_extreme_timestamps_saturate_instead_of_overflowing() {
         (SERVER, F | A, 5001, 1002, 0, 0),
         (CLIENT, A, 1002, 5002, 0, i64::MIN),
     ]);
-    let times = c.views(3, false).next().unwrap().steps().next().unwrap().handshake_times.unwrap();
-    assert_eq!((times.rtt_ns, times.syn_to_synack_ns, times.synack_to_ack_ns), (Some(i64::MAX), Some(i64::MAX), Some(0)));
+    let times = c
+        .views(3, false)
+        .next()
+        .unwrap()
+        .steps()
+        .next()
+        .unwrap()
+        .handshake_times
+        .unwrap();
+    assert_eq!(
+        (times.rtt_ns, times.syn_to_synack_ns, times.synack_to_ack_ns),
+        (Some(i64::MAX), Some(i64::MAX), Some(0))
+    );
     let last = c.views(6, false).next().unwrap().steps().next().unwrap();
     assert_eq!(last.teardown_duration_ns, Some(i64::MIN));
 }
@@ -112,9 +146,15 @@ fn only_the_layer_that_completes_the_teardown_carries_its_duration() {
         &[(CLIENT, A, 101, 501, 0, 3_000)],
         &[(CLIENT, F | A, 101, 501, 0, 4_000)],
         &[(SERVER, F | A, 501, 102, 0, 5_000)],
-        &[(CLIENT, A, 102, 502, 0, 6_000), (CLIENT, F | A, 101, 502, 0, 6_000), (SERVER, A, 502, 102, 0, 6_000)],
+        &[
+            (CLIENT, A, 102, 502, 0, 6_000),
+            (CLIENT, F | A, 101, 502, 0, 6_000),
+            (SERVER, A, 502, 102, 0, 6_000),
+        ],
     ]);
-    let durations: Vec<Vec<Option<i64>>> =
-        c.views(6, false).map(|view| view.steps().map(|step| step.teardown_duration_ns).collect()).collect();
+    let durations: Vec<Vec<Option<i64>>> = c
+        .views(6, false)
+        .map(|view| view.steps().map(|step| step.teardown_duration_ns).collect())
+        .collect();
     assert_eq!(durations, [vec![Some(2_000)], vec![None], vec![None]]);
 }

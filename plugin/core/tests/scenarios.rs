@@ -48,12 +48,26 @@ fn row(capture: &Capture, frame: u32) -> String {
     let steps: Vec<String> = view
         .steps()
         .map(|s| {
-            let kind = if matches!(s.step, tcpwave_core::Step::Handshake(_)) { "H" } else { "T" };
-            format!("{kind}{}{}", s.step.number(), if s.repeat { "*" } else { "" })
+            let kind = if matches!(s.step, tcpwave_core::Step::Handshake(_)) {
+                "H"
+            } else {
+                "T"
+            };
+            format!(
+                "{kind}{}{}",
+                s.step.number(),
+                if s.repeat { "*" } else { "" }
+            )
         })
         .collect();
     let state = |state: Option<tcpwave_core::TcpState>| state.map_or("-", |state| state.as_str());
-    format!("{}|{}|{}|{}", steps.join(" "), view.phase(), state(view.client_state()), state(view.server_state()))
+    format!(
+        "{}|{}|{}|{}",
+        steps.join(" "),
+        view.phase(),
+        state(view.client_state()),
+        state(view.server_state())
+    )
 }
 
 fn assert_rows(capture: &Capture, expected: &[&str]) {
@@ -65,7 +79,10 @@ fn assert_rows(capture: &Capture, expected: &[&str]) {
 
 fn answered(capture: &Capture, frame: u32) -> Vec<(u32, u32, bool)> {
     let view = capture.views(frame, true).next().unwrap();
-    view.steps().filter_map(|s| s.answer).map(|a| (a.answered_frame, a.expected, a.ok())).collect()
+    view.steps()
+        .filter_map(|s| s.answer)
+        .map(|a| (a.answered_frame, a.expected, a.ok()))
+        .collect()
 }
 
 fn verdicts(capture: &Capture) -> (HandshakeVerdict, TeardownVerdict) {
@@ -105,14 +122,25 @@ fn client_closes_first_is_a_three_way_close() {
     assert_eq!(answered(&c, 3), vec![(2, 4213878205, true)]);
     assert_eq!(answered(&c, 9), vec![(8, 2222882955, true)]);
     assert_eq!(answered(&c, 10), vec![(9, 4213878243, true)]);
-    assert_eq!(verdicts(&c), (HandshakeVerdict::Complete, TeardownVerdict::ThreeWay));
+    assert_eq!(
+        verdicts(&c),
+        (HandshakeVerdict::Complete, TeardownVerdict::ThreeWay)
+    );
 
     let step3 = c.views(3, false).next().unwrap().steps().next().unwrap();
-    let times = step3.handshake_times.expect("step 3 carries the handshake times");
-    assert_eq!((times.rtt_ns, times.syn_to_synack_ns, times.synack_to_ack_ns), (Some(2_000), Some(1_000), Some(1_000)));
+    let times = step3
+        .handshake_times
+        .expect("step 3 carries the handshake times");
+    assert_eq!(
+        (times.rtt_ns, times.syn_to_synack_ns, times.synack_to_ack_ns),
+        (Some(2_000), Some(1_000), Some(1_000))
+    );
     let last = c.views(10, false).next().unwrap().steps().next().unwrap();
     assert_eq!(last.teardown_duration_ns, Some(2_000));
-    assert!(c.views(10, false).next().unwrap().verdicts().is_none(), "no verdicts before the capture is settled");
+    assert!(
+        c.views(10, false).next().unwrap().verdicts().is_none(),
+        "no verdicts before the capture is settled"
+    );
 }
 
 #[test]
@@ -134,7 +162,10 @@ fn server_closes_first_is_a_four_way_close() {
     assert_eq!(row(&c, 9), "T2|teardown|CLOSE_WAIT|FIN_WAIT_2");
     assert_eq!(row(&c, 10), "T3|teardown|LAST_ACK|TIME_WAIT");
     assert_eq!(row(&c, 11), "T4|teardown|CLOSED|TIME_WAIT");
-    assert_eq!(verdicts(&c), (HandshakeVerdict::Complete, TeardownVerdict::FourWay));
+    assert_eq!(
+        verdicts(&c),
+        (HandshakeVerdict::Complete, TeardownVerdict::FourWay)
+    );
 }
 
 #[test]
@@ -164,11 +195,30 @@ fn simultaneous_close_steps_come_as_1_3_4_2() {
     assert_eq!(row(&c, 11), "T2|teardown|TIME_WAIT|TIME_WAIT");
     assert_eq!(answered(&c, 10), vec![(8, 2298474028, true)]);
     assert_eq!(answered(&c, 11), vec![(9, 132933927, true)]);
-    assert_eq!(verdicts(&c), (HandshakeVerdict::Complete, TeardownVerdict::Simultaneous));
-    let anomalies: Vec<_> = c.views(7, true).next().unwrap().anomalies().into_iter().map(|(a, _)| a).collect();
+    assert_eq!(
+        verdicts(&c),
+        (HandshakeVerdict::Complete, TeardownVerdict::Simultaneous)
+    );
+    let anomalies: Vec<_> = c
+        .views(7, true)
+        .next()
+        .unwrap()
+        .anomalies()
+        .into_iter()
+        .map(|(a, _)| a)
+        .collect();
     assert_eq!(anomalies, vec![tcpwave_core::Anomaly::SimultaneousClose]);
     // The teardown completes on frame 11, the last ACK, which here is step 2.
-    assert_eq!(c.views(11, true).next().unwrap().steps().next().unwrap().teardown_duration_ns, Some(5_000));
+    assert_eq!(
+        c.views(11, true)
+            .next()
+            .unwrap()
+            .steps()
+            .next()
+            .unwrap()
+            .teardown_duration_ns,
+        Some(5_000)
+    );
 }
 
 #[test]
@@ -231,14 +281,26 @@ fn simultaneous_open_has_two_of_each_handshake_step() {
     );
     assert_eq!(answered(&c, 7), vec![(5, 3642121926, true)]);
     assert_eq!(answered(&c, 8), vec![(6, 4199125557, true)]);
-    assert_eq!(verdicts(&c), (HandshakeVerdict::Simultaneous, TeardownVerdict::Reset));
+    assert_eq!(
+        verdicts(&c),
+        (HandshakeVerdict::Simultaneous, TeardownVerdict::Reset)
+    );
 }
 
 #[test]
 fn a_rst_answering_the_syn_is_refused() {
-    let c = capture(&[(CLIENT, "S", 1249224163, 0, 0), (SERVER, "AR", 0, 1249224164, 0)]);
-    assert_rows(&c, &["H1|handshake|SYN_SENT|SYN_RECEIVED", "|reset|CLOSED|CLOSED"]);
-    assert_eq!(verdicts(&c), (HandshakeVerdict::Refused, TeardownVerdict::Reset));
+    let c = capture(&[
+        (CLIENT, "S", 1249224163, 0, 0),
+        (SERVER, "AR", 0, 1249224164, 0),
+    ]);
+    assert_rows(
+        &c,
+        &["H1|handshake|SYN_SENT|SYN_RECEIVED", "|reset|CLOSED|CLOSED"],
+    );
+    assert_eq!(
+        verdicts(&c),
+        (HandshakeVerdict::Refused, TeardownVerdict::Reset)
+    );
     let view = c.views(2, true).next().unwrap();
     let anomalies = view.anomalies();
     assert_eq!(anomalies.len(), 1);
@@ -248,10 +310,22 @@ fn a_rst_answering_the_syn_is_refused() {
 
 #[test]
 fn an_unanswered_syn_says_so_once_settled() {
-    let c = capture(&[(CLIENT, "S", 641423544, 0, 0), (CLIENT, "S", 641423544, 0, 0)]);
-    assert_eq!(verdicts(&c), (HandshakeVerdict::Unanswered, TeardownVerdict::None));
+    let c = capture(&[
+        (CLIENT, "S", 641423544, 0, 0),
+        (CLIENT, "S", 641423544, 0, 0),
+    ]);
+    assert_eq!(
+        verdicts(&c),
+        (HandshakeVerdict::Unanswered, TeardownVerdict::None)
+    );
     let kinds = |settled| -> Vec<_> {
-        c.views(2, settled).next().unwrap().anomalies().into_iter().map(|(a, _)| a).collect()
+        c.views(2, settled)
+            .next()
+            .unwrap()
+            .anomalies()
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect()
     };
     use tcpwave_core::Anomaly::{Retransmission, Unanswered};
     assert_eq!(kinds(true), vec![Unanswered, Retransmission]);
@@ -280,19 +354,37 @@ fn half_close_data_from_the_passive_side_is_noted_once() {
     assert_eq!(row(&c, 12), "T4|teardown|TIME_WAIT|CLOSED");
     let half_closes: Vec<u32> = (1..=12)
         .filter(|&f| {
-            c.views(f, true).next().unwrap().anomalies().iter().any(|(a, _)| *a == tcpwave_core::Anomaly::HalfClose)
+            c.views(f, true)
+                .next()
+                .unwrap()
+                .anomalies()
+                .iter()
+                .any(|(a, _)| *a == tcpwave_core::Anomaly::HalfClose)
         })
         .collect();
     assert_eq!(half_closes, vec![7]);
-    assert_eq!(verdicts(&c), (HandshakeVerdict::Complete, TeardownVerdict::FourWay));
+    assert_eq!(
+        verdicts(&c),
+        (HandshakeVerdict::Complete, TeardownVerdict::FourWay)
+    );
 }
 
 #[test]
 fn a_synack_may_acknowledge_fast_open_data() {
-    let c = capture(&[(CLIENT, "S", 2382888120, 0, 18), (SERVER, "AS", 3517325999, 2382888139, 0)]);
+    let c = capture(&[
+        (CLIENT, "S", 2382888120, 0, 18),
+        (SERVER, "AS", 3517325999, 2382888139, 0),
+    ]);
     assert_eq!(answered(&c, 2), vec![(1, 2382888139, true)]);
-    let c = capture(&[(CLIENT, "S", 2382888120, 0, 18), (SERVER, "AS", 3517325999, 2382888121, 0)]);
-    assert_eq!(answered(&c, 2), vec![(1, 2382888121, true)], "acknowledging only the SYN is fine too");
+    let c = capture(&[
+        (CLIENT, "S", 2382888120, 0, 18),
+        (SERVER, "AS", 3517325999, 2382888121, 0),
+    ]);
+    assert_eq!(
+        answered(&c, 2),
+        vec![(1, 2382888121, true)],
+        "acknowledging only the SYN is fine too"
+    );
 }
 
 #[test]
@@ -302,7 +394,11 @@ fn a_wrong_ack_keeps_its_step_and_is_named() {
     assert_eq!(answered(&c, 2), vec![(1, 1001, false)]);
     let anomalies = c.views(2, true).next().unwrap().anomalies();
     assert_eq!(anomalies[0].0, tcpwave_core::Anomaly::BadAck);
-    assert!(anomalies[0].1.contains("acknowledges 1005, expected 1001"), "{}", anomalies[0].1);
+    assert!(
+        anomalies[0].1.contains("acknowledges 1005, expected 1001"),
+        "{}",
+        anomalies[0].1
+    );
 }
 
 #[test]
@@ -348,7 +444,10 @@ fn a_capture_starting_mid_stream_still_labels_its_teardown() {
             "T4|teardown|CLOSED|TIME_WAIT",
         ],
     );
-    assert_eq!(verdicts(&c), (HandshakeVerdict::Midstream, TeardownVerdict::ThreeWay));
+    assert_eq!(
+        verdicts(&c),
+        (HandshakeVerdict::Midstream, TeardownVerdict::ThreeWay)
+    );
 }
 
 #[test]
@@ -380,9 +479,18 @@ fn a_packet_sums_itself_up_in_one_line() {
         (SERVER, "AF", 21, 12, 0),
     ]);
     let summary = |frame| c.views(frame, false).next().unwrap().summary();
-    assert_eq!(summary(1), "Handshake 1 (SYN); client SYN_SENT, server SYN_RECEIVED");
-    assert_eq!(summary(5), "Teardown 2 (ACK of FIN), Teardown 3 (FIN); client TIME_WAIT, server LAST_ACK");
-    assert_eq!(summary(6), "Teardown 3 (FIN, repeated); client TIME_WAIT, server LAST_ACK");
+    assert_eq!(
+        summary(1),
+        "Handshake 1 (SYN); client SYN_SENT, server SYN_RECEIVED"
+    );
+    assert_eq!(
+        summary(5),
+        "Teardown 2 (ACK of FIN), Teardown 3 (FIN); client TIME_WAIT, server LAST_ACK"
+    );
+    assert_eq!(
+        summary(6),
+        "Teardown 3 (FIN, repeated); client TIME_WAIT, server LAST_ACK"
+    );
     let key = |frame| c.views(frame, false).next().unwrap().summary_key();
     assert_ne!(key(5), key(6));
 }

@@ -160,11 +160,17 @@ pub fn tcpwave(tshark: &Path, args: &[&str]) -> Output {
 }
 
 /// Every column of `row` that differs from its `expected` value, as one line each, `what` first.
-pub fn mismatches(what: &str, row: &std::collections::HashMap<String, String>, expected: &[(&str, &str)]) -> Vec<String> {
+pub fn mismatches(
+    what: &str,
+    row: &std::collections::HashMap<String, String>,
+    expected: &[(&str, &str)],
+) -> Vec<String> {
     expected
         .iter()
         .filter(|(column, value)| row[*column] != *value)
-        .map(|(column, value)| format!("{what}: {column} is `{}`, expected `{value}`", row[*column]))
+        .map(|(column, value)| {
+            format!("{what}: {column} is `{}`, expected `{value}`", row[*column])
+        })
         .collect()
 }
 

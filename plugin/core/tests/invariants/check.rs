@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use tcpwave_core::capture::StepView;
 use tcpwave_core::connection::HandshakeTimes;
-use tcpwave_core::{Anomaly, Capture, Flags, HandshakeVerdict, Phase, Segment, Step, TcpState, TeardownVerdict};
+use tcpwave_core::{
+    Anomaly, Capture, Flags, HandshakeVerdict, Phase, Segment, Step, TcpState, TeardownVerdict,
+};
 
 use super::decode::{Frame, SplitMix64};
 
@@ -30,7 +32,8 @@ impl Rendered {
     /// What a one-pass run shows of a settled view: no verdicts, nor the warning that needs them.
     fn unsettled(mut self) -> Rendered {
         self.verdicts = None;
-        self.anomalies.retain(|(anomaly, _)| *anomaly != Anomaly::Unanswered);
+        self.anomalies
+            .retain(|(anomaly, _)| *anomaly != Anomaly::Unanswered);
         self
     }
 
@@ -159,7 +162,10 @@ impl History {
         } else {
             HandshakeVerdict::Incomplete
         };
-        let closers = [true, false].into_iter().filter(|side| self.has_sent(*side, is_fin)).count();
+        let closers = [true, false]
+            .into_iter()
+            .filter(|side| self.has_sent(*side, is_fin))
+            .count();
         let teardown = match closers {
             _ if self.reset_cut_teardown => TeardownVerdict::Reset,
             0 => TeardownVerdict::None,
@@ -177,25 +183,37 @@ impl History {
         self.packets.iter().enumerate().any(|(at, synack)| {
             is_synack(synack.flags)
                 && self.packets[at..].iter().any(|later| {
-                    later.side == synack.side && later.flags.has(Flags::ACK) && !later.flags.has(Flags::SYN)
+                    later.side == synack.side
+                        && later.flags.has(Flags::ACK)
+                        && !later.flags.has(Flags::SYN)
                 })
         })
     }
 
     /// The latest earlier packet of the peer of `side` that `is_kind` picks.
     fn latest_from_peer(&self, side: bool, is_kind: fn(Flags) -> bool) -> Option<&Earlier> {
-        self.packets.iter().rev().find(|earlier| earlier.side != side && is_kind(earlier.flags))
+        self.packets
+            .iter()
+            .rev()
+            .find(|earlier| earlier.side != side && is_kind(earlier.flags))
     }
 
     fn has_sent(&self, side: bool, is_kind: fn(Flags) -> bool) -> bool {
-        self.packets.iter().any(|earlier| earlier.side == side && is_kind(earlier.flags))
+        self.packets
+            .iter()
+            .any(|earlier| earlier.side == side && is_kind(earlier.flags))
     }
 
     /// Whether `side` was labelled with one of `steps` at or after `frame`.
     fn labelled_since(&self, side: bool, steps: &[Step], frame: u32) -> bool {
-        let labelled =
-            |earlier: &&Earlier| earlier.side == side && earlier.steps.iter().any(|step| steps.contains(step));
-        self.packets.iter().rev().find(labelled).is_some_and(|earlier| earlier.frame >= frame)
+        let labelled = |earlier: &&Earlier| {
+            earlier.side == side && earlier.steps.iter().any(|step| steps.contains(step))
+        };
+        self.packets
+            .iter()
+            .rev()
+            .find(labelled)
+            .is_some_and(|earlier| earlier.frame >= frame)
     }
 }
 
@@ -220,7 +238,11 @@ pub fn check(frames: &[Frame], shuffle_seed: u64) -> Result<(), String> {
         capture.observe_frame(frame.number, &frame.layers);
         let after = render(&capture, frame.number, false);
         if frame.number <= frontier {
-            ensure!(before == after, "frame {} observed again after frame {frontier} changed its labels", frame.number);
+            ensure!(
+                before == after,
+                "frame {} observed again after frame {frontier} changed its labels",
+                frame.number
+            );
             continue;
         }
         frontier = frame.number;
@@ -232,11 +254,23 @@ pub fn check(frames: &[Frame], shuffle_seed: u64) -> Result<(), String> {
             frame.layers.len()
         );
         for (layer, (segment, rendered)) in frame.layers.iter().zip(&after).enumerate() {
-            ensure!(rendered.verdicts.is_none(), "frame {}: verdicts before the capture is settled", frame.number);
-            let history = histories.entry(segment.stream).or_insert_with(|| History::new(segment));
-            check_packet(history, segment, layer as u8, rendered)
-                .map_err(|problem| format!("frame {} layer {layer} ({segment:?}): {problem}", frame.number))?;
-            let cached = summaries.entry(rendered.summary_key).or_insert_with(|| rendered.summary.clone());
+            ensure!(
+                rendered.verdicts.is_none(),
+                "frame {}: verdicts before the capture is settled",
+                frame.number
+            );
+            let history = histories
+                .entry(segment.stream)
+                .or_insert_with(|| History::new(segment));
+            check_packet(history, segment, layer as u8, rendered).map_err(|problem| {
+                format!(
+                    "frame {} layer {layer} ({segment:?}): {problem}",
+                    frame.number
+                )
+            })?;
+            let cached = summaries
+                .entry(rendered.summary_key)
+                .or_insert_with(|| rendered.summary.clone());
             ensure!(
                 *cached == rendered.summary,
                 "summary key {} stands for {cached:?} and {:?}",
@@ -253,7 +287,11 @@ pub fn check(frames: &[Frame], shuffle_seed: u64) -> Result<(), String> {
         let settled = render(&capture, number, true);
         for view in &settled {
             let expected = histories.get(&view.stream).map(History::verdicts);
-            ensure!(view.verdicts == expected, "frame {number}: verdicts {:?}, expected {expected:?}", view.verdicts);
+            ensure!(
+                view.verdicts == expected,
+                "frame {number}: verdicts {:?}, expected {expected:?}",
+                view.verdicts
+            );
         }
         let settled: Vec<Rendered> = settled.into_iter().map(Rendered::unsettled).collect();
         let first = one_pass.get(&number).map(Vec::as_slice).unwrap_or_default();
@@ -266,7 +304,12 @@ pub fn check(frames: &[Frame], shuffle_seed: u64) -> Result<(), String> {
 }
 
 /// The labels of one packet, given the earlier packets of its connection.
-fn check_packet(history: &mut History, segment: &Segment, layer: u8, rendered: &Rendered) -> Result<(), String> {
+fn check_packet(
+    history: &mut History,
+    segment: &Segment,
+    layer: u8,
+    rendered: &Rendered,
+) -> Result<(), String> {
     ensure!(
         rendered.stream == segment.stream && rendered.layer == layer,
         "view of stream {} layer {}",
@@ -295,8 +338,16 @@ fn check_packet(history: &mut History, segment: &Segment, layer: u8, rendered: &
 
     if history.reset || flags.has(Flags::RST) {
         // A RST is no step; it and everything after it are phase reset, both sides CLOSED.
-        ensure!(rendered.steps.is_empty(), "steps {:?} on a RST or after one", rendered.steps);
-        ensure!(rendered.phase == Phase::Reset, "phase {} on a RST or after one", rendered.phase);
+        ensure!(
+            rendered.steps.is_empty(),
+            "steps {:?} on a RST or after one",
+            rendered.steps
+        );
+        ensure!(
+            rendered.phase == Phase::Reset,
+            "phase {} on a RST or after one",
+            rendered.phase
+        );
         ensure!(
             (rendered.client, rendered.server) == (Some(TcpState::Closed), Some(TcpState::Closed)),
             "states {:?} {:?} on a RST or after one",
@@ -304,24 +355,41 @@ fn check_packet(history: &mut History, segment: &Segment, layer: u8, rendered: &
             rendered.server
         );
         if !history.reset {
-            let kinds = [Anomaly::Refused, Anomaly::Abort].iter().filter(|kind| rendered.has_anomaly(**kind)).count();
-            ensure!(kinds == 1, "the first RST is refused or abort, once: {:?}", rendered.anomalies);
+            let kinds = [Anomaly::Refused, Anomaly::Abort]
+                .iter()
+                .filter(|kind| rendered.has_anomaly(**kind))
+                .count();
+            ensure!(
+                kinds == 1,
+                "the first RST is refused or abort, once: {:?}",
+                rendered.anomalies
+            );
             history.reset = true;
             history.refused = Some(rendered.has_anomaly(Anomaly::Refused));
-            history.reset_cut_teardown =
-                !(history.was_labelled(Step::Teardown(2)) && history.was_labelled(Step::Teardown(4)));
+            history.reset_cut_teardown = !(history.was_labelled(Step::Teardown(2))
+                && history.was_labelled(Step::Teardown(4)));
         }
         return Ok(());
     }
 
-    let (syn, ack, fin) = (flags.has(Flags::SYN), flags.has(Flags::ACK), flags.has(Flags::FIN));
+    let (syn, ack, fin) = (
+        flags.has(Flags::SYN),
+        flags.has(Flags::ACK),
+        flags.has(Flags::FIN),
+    );
     ensure!(
         rendered.has(Step::Handshake(1)) == (syn && !ack),
         "handshake step 1 is every SYN without ACK, and only those"
     );
-    ensure!(!rendered.has(Step::Handshake(2)) || (syn && ack), "handshake step 2 on a packet that is not a SYN/ACK");
+    ensure!(
+        !rendered.has(Step::Handshake(2)) || (syn && ack),
+        "handshake step 2 on a packet that is not a SYN/ACK"
+    );
     if syn && ack && history.has_sent(!side, is_syn) {
-        ensure!(rendered.has(Step::Handshake(2)), "a SYN/ACK after the peer's SYN is not handshake step 2");
+        ensure!(
+            rendered.has(Step::Handshake(2)),
+            "a SYN/ACK after the peer's SYN is not handshake step 2"
+        );
     }
     ensure!(
         !rendered.has(Step::Handshake(3)) || (ack && !syn),
@@ -335,14 +403,18 @@ fn check_packet(history: &mut History, segment: &Segment, layer: u8, rendered: &
         && (history.has_sent(side, is_syn) || !history.has_sent(side, is_synack))
         && match history.latest_from_peer(side, is_synack) {
             Some(synack) => !history.labelled_since(side, &[Step::Handshake(3)], synack.frame),
-            None => history.has_sent(side, is_syn) && !history.labelled.contains(&(side, Step::Handshake(3))),
+            None => {
+                history.has_sent(side, is_syn)
+                    && !history.labelled.contains(&(side, Step::Handshake(3)))
+            }
         };
     ensure!(
         rendered.has(Step::Handshake(3)) == answers_synack,
         "handshake step 3 is the first ACK of a SYN/ACK, and only that"
     );
 
-    let fin_steps = usize::from(rendered.has(Step::Teardown(1))) + usize::from(rendered.has(Step::Teardown(3)));
+    let fin_steps =
+        usize::from(rendered.has(Step::Teardown(1))) + usize::from(rendered.has(Step::Teardown(3)));
     // Without a packet of the peer, who closed first cannot be known.
     let peer_seen = history.senders.contains(&!side);
     ensure!(
@@ -352,9 +424,13 @@ fn check_packet(history: &mut History, segment: &Segment, layer: u8, rendered: &
     let fin_answers = [Step::Teardown(2), Step::Teardown(4)];
     let answers_fin = ack
         && history.latest_from_peer(side, is_fin).is_some_and(|fin| {
-            seq_at_or_after(segment.ack, fin.end()) && !history.labelled_since(side, &fin_answers, fin.frame)
+            seq_at_or_after(segment.ack, fin.end())
+                && !history.labelled_since(side, &fin_answers, fin.frame)
         });
-    let fin_answer_steps = fin_answers.iter().filter(|step| rendered.has(**step)).count();
+    let fin_answer_steps = fin_answers
+        .iter()
+        .filter(|step| rendered.has(**step))
+        .count();
     ensure!(
         fin_answer_steps == usize::from(answers_fin),
         "teardown step 2 or 4 is the first ACK of a FIN, and only that"
@@ -364,23 +440,38 @@ fn check_packet(history: &mut History, segment: &Segment, layer: u8, rendered: &
         history.active_closer = Some(side);
     }
     if rendered.has(Step::Teardown(1)) {
-        ensure!(history.active_closer == Some(side), "teardown step 1 from both sides");
+        ensure!(
+            history.active_closer == Some(side),
+            "teardown step 1 from both sides"
+        );
     }
     if rendered.has(Step::Teardown(3)) || rendered.has(Step::Teardown(2)) {
-        ensure!(history.active_closer == Some(!side), "teardown step 2 or 3 from the active closer");
+        ensure!(
+            history.active_closer == Some(!side),
+            "teardown step 2 or 3 from the active closer"
+        );
     }
     if rendered.has(Step::Teardown(4)) {
-        ensure!(history.active_closer == Some(side), "teardown step 4 from the passive closer");
+        ensure!(
+            history.active_closer == Some(side),
+            "teardown step 4 from the passive closer"
+        );
     }
 
     let steps: Vec<Step> = rendered.steps.iter().map(|view| view.step).collect();
-    let teardown_done = history.was_labelled(Step::Teardown(2)) && history.was_labelled(Step::Teardown(4));
+    let teardown_done =
+        history.was_labelled(Step::Teardown(2)) && history.was_labelled(Step::Teardown(4));
     let phase_ok = if steps.iter().any(|step| matches!(step, Step::Teardown(_))) {
         rendered.phase == Phase::Teardown
     } else if !steps.is_empty() {
         rendered.phase == Phase::Handshake
     } else if fin || history.has_sent(true, is_fin) || history.has_sent(false, is_fin) {
-        rendered.phase == if teardown_done { Phase::Closed } else { Phase::Teardown }
+        rendered.phase
+            == if teardown_done {
+                Phase::Closed
+            } else {
+                Phase::Teardown
+            }
     } else if !history.first_flags.has(Flags::SYN) {
         rendered.phase == Phase::Midstream
     } else {
@@ -405,17 +496,27 @@ fn check_packet(history: &mut History, segment: &Segment, layer: u8, rendered: &
         rendered.has_anomaly(Anomaly::Retransmission) == any_repeat,
         "retransmission warning without a repeated step, or the reverse"
     );
-    let any_bad_ack = rendered.steps.iter().filter_map(|view| view.answer).any(|answer| !answer.ok());
+    let any_bad_ack = rendered
+        .steps
+        .iter()
+        .filter_map(|view| view.answer)
+        .any(|answer| !answer.ok());
     ensure!(
         rendered.has_anomaly(Anomaly::BadAck) == any_bad_ack,
         "bad-ack warning without a bad answer, or the reverse"
     );
 
     history.simultaneous_close |= rendered.has_anomaly(Anomaly::SimultaneousClose);
-    let passive_fin = rendered.steps.iter().any(|view| view.step == Step::Teardown(3) && !view.repeat);
+    let passive_fin = rendered
+        .steps
+        .iter()
+        .any(|view| view.step == Step::Teardown(3) && !view.repeat);
     history.fin_ack_combined |= passive_fin && rendered.has(Step::Teardown(2));
-    history.labelled.extend(steps.iter().map(|step| (side, *step)));
-    let closes_unseen = history.senders.len() < 2 && (fin || history.has_sent(true, is_fin) || history.has_sent(false, is_fin));
+    history
+        .labelled
+        .extend(steps.iter().map(|step| (side, *step)));
+    let closes_unseen = history.senders.len() < 2
+        && (fin || history.has_sent(true, is_fin) || history.has_sent(false, is_fin));
     ensure!(
         rendered.client.is_none() == closes_unseen && rendered.server.is_none() == closes_unseen,
         "states {:?} {:?}: they are unknown exactly after a FIN while one side has sent nothing",
@@ -436,27 +537,44 @@ fn check_packet(history: &mut History, segment: &Segment, layer: u8, rendered: &
 
 /// The first step 3 carries the handshake's times from its first SYN and first SYN/ACK, which add
 /// up; the step completing the teardown carries its duration from the first FIN.
-fn check_times(history: &History, segment: &Segment, steps: &[Step], view: &StepView) -> Result<(), String> {
+fn check_times(
+    history: &History,
+    segment: &Segment,
+    steps: &[Step],
+    view: &StepView,
+) -> Result<(), String> {
     let time_of_first = |is_kind: fn(Flags) -> bool| {
-        history.packets.iter().find(|earlier| is_kind(earlier.flags)).map(|earlier| earlier.time_ns)
+        history
+            .packets
+            .iter()
+            .find(|earlier| is_kind(earlier.flags))
+            .map(|earlier| earlier.time_ns)
     };
     let first_step_3 = view.step == Step::Handshake(3) && !history.was_labelled(Step::Handshake(3));
     let (syn, synack) = (time_of_first(is_syn), time_of_first(is_synack));
     let expected_times = first_step_3.then(|| HandshakeTimes {
         rtt_ns: syn.map(|syn| segment.time_ns.saturating_sub(syn)),
-        syn_to_synack_ns: syn.zip(synack).map(|(syn, synack)| synack.saturating_sub(syn)),
+        syn_to_synack_ns: syn
+            .zip(synack)
+            .map(|(syn, synack)| synack.saturating_sub(syn)),
         synack_to_ack_ns: synack.map(|synack| segment.time_ns.saturating_sub(synack)),
     });
-    ensure!(view.handshake_times == expected_times, "{:?}: handshake times, expected {expected_times:?}", view);
+    ensure!(
+        view.handshake_times == expected_times,
+        "{:?}: handshake times, expected {expected_times:?}",
+        view
+    );
 
-    let was_done = history.was_labelled(Step::Teardown(2)) && history.was_labelled(Step::Teardown(4));
+    let was_done =
+        history.was_labelled(Step::Teardown(2)) && history.was_labelled(Step::Teardown(4));
     let labelled = |step: Step| history.was_labelled(step) || steps.contains(&step);
     let completes = matches!(view.step, Step::Teardown(2 | 4))
         && !was_done
         && labelled(Step::Teardown(2))
         && labelled(Step::Teardown(4));
-    let expected_duration =
-        time_of_first(is_fin).filter(|_| completes).map(|first_fin| segment.time_ns.saturating_sub(first_fin));
+    let expected_duration = time_of_first(is_fin)
+        .filter(|_| completes)
+        .map(|first_fin| segment.time_ns.saturating_sub(first_fin));
     ensure!(
         view.teardown_duration_ns == expected_duration,
         "{:?}: teardown duration, expected {expected_duration:?}",
@@ -467,13 +585,23 @@ fn check_times(history: &History, segment: &Segment, steps: &[Step], view: &Step
 
 /// A step that acknowledges a SYN or FIN names the latest earlier one the peer sent, and the ack
 /// that fits it.
-fn check_answer(history: &History, segment: &Segment, layer: u8, side: bool, view: &StepView) -> Result<(), String> {
+fn check_answer(
+    history: &History,
+    segment: &Segment,
+    layer: u8,
+    side: bool,
+    view: &StepView,
+) -> Result<(), String> {
     let answered: fn(Flags) -> bool = match view.step {
         Step::Handshake(2) => is_syn,
         Step::Handshake(3) => is_synack,
         Step::Teardown(2 | 4) => is_fin,
         _ => {
-            ensure!(view.answer.is_none(), "{:?} acknowledges nothing, yet has an answer", view.step);
+            ensure!(
+                view.answer.is_none(),
+                "{:?} acknowledges nothing, yet has an answer",
+                view.step
+            );
             return Ok(());
         }
     };
@@ -481,14 +609,16 @@ fn check_answer(history: &History, segment: &Segment, layer: u8, side: bool, vie
         // A SYN/ACK may come without a SYN in the capture, and a step 3 without a SYN/ACK; the
         // other answering steps cannot.
         ensure!(
-            history.latest_from_peer(side, answered).is_none() && matches!(view.step, Step::Handshake(2 | 3)),
+            history.latest_from_peer(side, answered).is_none()
+                && matches!(view.step, Step::Handshake(2 | 3)),
             "{:?} without the frame it acknowledges",
             view.step
         );
         return Ok(());
     };
     ensure!(
-        (answer.frame, answer.layer, answer.step, answer.actual) == (segment.frame, layer, view.step, segment.ack),
+        (answer.frame, answer.layer, answer.step, answer.actual)
+            == (segment.frame, layer, view.step, segment.ack),
         "answer {answer:?} is not this packet's"
     );
     let Some(latest) = history.latest_from_peer(side, answered) else {
@@ -509,10 +639,16 @@ fn check_answer(history: &History, segment: &Segment, layer: u8, side: bool, vie
         // The SYN alone, or also the data it carried (TCP Fast Open).
         Step::Handshake(2) => {
             let acceptable = [latest.seq.wrapping_add(1), end];
-            acceptable.contains(&answer.expected) && (answer.ok() || !acceptable.contains(&answer.actual))
+            acceptable.contains(&answer.expected)
+                && (answer.ok() || !acceptable.contains(&answer.actual))
         }
         _ => answer.expected == end,
     };
-    ensure!(fits, "{:?} expects ack {} for {latest:?}", view.step, answer.expected);
+    ensure!(
+        fits,
+        "{:?} expects ack {} for {latest:?}",
+        view.step,
+        answer.expected
+    );
     Ok(())
 }

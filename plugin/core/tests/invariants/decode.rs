@@ -48,7 +48,14 @@ const FLAGS: [u16; 20] = [
 ];
 
 /// Sequence numbers where modulo-2^32 arithmetic and signed comparisons turn over.
-const WRAP_POINTS: [u32; 6] = [u32::MAX, u32::MAX - 1, u32::MAX - 2, 0x7FFF_FFFF, 0x8000_0000, 0];
+const WRAP_POINTS: [u32; 6] = [
+    u32::MAX,
+    u32::MAX - 1,
+    u32::MAX - 2,
+    0x7FFF_FFFF,
+    0x8000_0000,
+    0,
+];
 
 /// What a sender has sent so far.
 #[derive(Debug, Clone, Copy, Default)]
@@ -122,10 +129,15 @@ pub fn decode(bytes: &[u8]) -> Vec<Frame> {
                 recent.push(sender);
                 let peer = peer.and_then(|peer| senders.get(&(stream, peer)).copied());
                 let model = senders.entry((stream, sender)).or_default();
-                let segment = decode_segment(&mut input, number, time_ns, stream, sender, *model, peer);
-                let flag_space = u32::from(segment.flags.has(Flags::SYN)) + u32::from(segment.flags.has(Flags::FIN));
+                let segment =
+                    decode_segment(&mut input, number, time_ns, stream, sender, *model, peer);
+                let flag_space = u32::from(segment.flags.has(Flags::SYN))
+                    + u32::from(segment.flags.has(Flags::FIN));
                 *model = SenderModel {
-                    next_seq: segment.seq.wrapping_add(segment.payload_len).wrapping_add(flag_space),
+                    next_seq: segment
+                        .seq
+                        .wrapping_add(segment.payload_len)
+                        .wrapping_add(flag_space),
                     last_seq: segment.seq,
                 };
                 segment
@@ -178,7 +190,9 @@ fn decode_segment(
         4 => own.last_seq,
         5 => input.u32(),
         6 => input.wrap_point(),
-        _ => own.next_seq.wrapping_add_signed(i32::from(input.byte() as i8)),
+        _ => own
+            .next_seq
+            .wrapping_add_signed(i32::from(input.byte() as i8)),
     };
     let peer_next = peer.map_or(0, |peer| peer.next_seq);
     let ack = match input.byte() % 8 {
@@ -195,7 +209,18 @@ fn decode_segment(
         _ => input.u32(),
     };
     // Ports no server is known for, so the first packet's sender is the client.
-    Segment { frame, time_ns, stream, sender, flags: Flags(flags), seq, ack, payload_len, src_port: 50_000, dst_port: 50_001 }
+    Segment {
+        frame,
+        time_ns,
+        stream,
+        sender,
+        flags: Flags(flags),
+        seq,
+        ack,
+        payload_len,
+        src_port: 50_000,
+        dst_port: 50_001,
+    }
 }
 
 /// A small, fast pseudo-random generator (Steele, Lea and Flood's SplitMix64) for reproducible
