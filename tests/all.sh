@@ -16,6 +16,8 @@ if [[ -z ${TCPWAVE_SHARED:-} && ! -d $repo/../shared/captures ]]; then
     fi
 fi
 bash "$repo/tests/setup.sh"
+# Formatting is checked first: it takes a second and needs nothing built.
+cargo fmt --manifest-path "$repo/Cargo.toml" --all --check
 cargo test --manifest-path "$repo/Cargo.toml" --workspace "$@"
 if [ "$(id -u)" -eq 0 ]; then
     bash "$repo/tests/wireshark-releases.sh"
