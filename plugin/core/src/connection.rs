@@ -24,6 +24,43 @@ impl Flags {
     pub fn has(self, bit: u16) -> bool {
         self.0 & bit != 0
     }
+
+    pub fn fin(self) -> bool {
+        self.has(Flags::FIN)
+    }
+
+    pub fn syn(self) -> bool {
+        self.has(Flags::SYN)
+    }
+
+    pub fn rst(self) -> bool {
+        self.has(Flags::RST)
+    }
+
+    pub fn ack(self) -> bool {
+        self.has(Flags::ACK)
+    }
+
+    /// `SYN,ACK`, `FIN,PSH,ACK`, … in the order of Wireshark's Info column; `<none>` for none.
+    pub fn names(self) -> String {
+        const NAMED: [(u16, &str); 5] = [
+            (Flags::FIN, "FIN"),
+            (Flags::SYN, "SYN"),
+            (Flags::RST, "RST"),
+            (Flags::PSH, "PSH"),
+            (Flags::ACK, "ACK"),
+        ];
+        let names: Vec<&str> = NAMED
+            .iter()
+            .filter(|(bit, _)| self.has(*bit))
+            .map(|(_, name)| *name)
+            .collect();
+        if names.is_empty() {
+            "<none>".to_owned()
+        } else {
+            names.join(",")
+        }
+    }
 }
 
 /// One TCP layer of one frame: what the machine needs to know about it.
@@ -1036,6 +1073,13 @@ impl Found<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flags_are_named_in_wireshark_order() {
+        assert_eq!(Flags(0x12).names(), "SYN,ACK");
+        assert_eq!(Flags(0x19).names(), "FIN,PSH,ACK");
+        assert_eq!(Flags(0).names(), "<none>");
+    }
 
     #[test]
     fn anomaly_sets_list_their_members_in_order() {

@@ -5,12 +5,13 @@ use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result};
 
-use crate::cli::InstallArgs;
-use crate::profile;
-use crate::tshark::{check_version, running_as_root, Tshark, INSTALLED_PLUGIN, TSHARK_ENV};
-use crate::{Fatal, Outcome};
+use crate::commands::cli::InstallArgs;
+use crate::commands::outcome::Outcome;
+use crate::commands::profile::{self, write_atomically};
+use crate::run::tshark::{check_version, running_as_root, Tshark, INSTALLED_PLUGIN, TSHARK_ENV};
+use crate::vocab::fatal::Fatal;
 
 /// The file name cargo gives the plugin library, found next to the `tcpwave` binary.
 const BUILT_PLUGIN: &str = "libtcpwave.so";
@@ -37,27 +38,6 @@ fn built_plugin(explicit: Option<&Path>) -> Result<PathBuf, Fatal> {
          (then run target/release/tcpwave install), or name it with --plugin FILE",
         beside.display()
     )))
-}
-
-/// Writes through a temporary file in the same folder, so that Wireshark never reads half a
-/// file (or loads half a library).
-pub fn write_atomically(contents: &[u8], destination: &Path) -> Result<()> {
-    let folder = destination
-        .parent()
-        .ok_or_else(|| anyhow!("{} has no folder", destination.display()))?;
-    let name = destination
-        .file_name()
-        .ok_or_else(|| anyhow!("{} has no file name", destination.display()))?;
-    fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
-    let staging = folder.join(format!(
-        ".{}.{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    fs::write(&staging, contents).with_context(|| format!("cannot write {}", staging.display()))?;
-    fs::rename(&staging, destination)
-        .with_context(|| format!("cannot write {}", destination.display()))?;
-    Ok(())
 }
 
 fn install_profile(tshark: &Tshark) -> Result<()> {

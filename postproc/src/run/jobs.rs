@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::connection::{Connections, Finished};
-use crate::tshark::Tshark;
+use crate::model::fold::{Connections, Finished};
+use crate::run::tshark::Tshark;
 
 /// What the caller is told, on its own thread.
 #[derive(Debug)]
@@ -317,7 +317,7 @@ pub fn default_jobs() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::tests::sample;
+    use crate::model::row::tests::sample;
 
     fn finished(stream: u64) -> Finished {
         Finished {

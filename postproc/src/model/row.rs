@@ -3,9 +3,24 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::connection::Endpoint;
-use crate::seconds::Seconds;
+use crate::vocab::seconds::Seconds;
 use tcpwave_core::{Anomaly, HandshakeVerdict, TeardownVerdict};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    pub addr: IpAddr,
+    pub port: u16,
+}
+
+/// `10.0.0.1:80`, `[::1]:80`.
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.addr {
+            IpAddr::V6(addr) => write!(f, "[{addr}]:{}", self.port),
+            IpAddr::V4(addr) => write!(f, "{addr}:{}", self.port),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActiveCloser {
@@ -152,5 +167,44 @@ impl Row {
             Cell::Text(self.conn_state),
             Cell::Text(&self.history),
         ]
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A row with every column filled in (but teardown_duration).
+    pub(crate) fn sample(stream: u64) -> Row {
+        Row {
+            file: "dir/a,b.pcap".to_owned(),
+            stream,
+            orig: Endpoint {
+                addr: "10.0.0.1".parse().unwrap(),
+                port: 40000,
+            },
+            resp: Endpoint {
+                addr: "::1".parse().unwrap(),
+                port: 80,
+            },
+            start: Seconds::from_nanos(1_700_000_000_000_001_000),
+            duration: Seconds::from_nanos(2_500_000),
+            handshake: Some(HandshakeVerdict::Complete),
+            handshake_steps: vec![1, 1, 2, 3],
+            handshake_rtt: Some(Seconds::from_nanos(45_000)),
+            syn_to_synack: Some(Seconds::from_nanos(15_000)),
+            synack_to_ack: Some(Seconds::from_nanos(30_000)),
+            teardown: Some(TeardownVerdict::HalfClosed),
+            teardown_steps: vec![1, 2],
+            active_closer: Some(ActiveCloser::Orig),
+            teardown_duration: None,
+            packets: 9,
+            orig_bytes: 18,
+            resp_bytes: 37,
+            repeats: 1,
+            anomalies: vec![Anomaly::Retransmission, Anomaly::HalfClose],
+            conn_state: "S2",
+            history: "ShADadF".to_owned(),
+        }
     }
 }

@@ -10,10 +10,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 
-use crate::setup::write_atomically;
-use crate::tshark::Tshark;
+use crate::run::tshark::Tshark;
 
 pub const NAME: &str = "tcpwave";
 
@@ -31,17 +30,17 @@ enum Reinstall {
 const FILES: [(&str, &str, Reinstall); 3] = [
     (
         "preferences",
-        include_str!("../profile/tcpwave/preferences"),
+        include_str!("../../profile/tcpwave/preferences"),
         Reinstall::Replace,
     ),
     (
         "colorfilters",
-        include_str!("../profile/tcpwave/colorfilters"),
+        include_str!("../../profile/tcpwave/colorfilters"),
         Reinstall::Replace,
     ),
     (
         "recent",
-        include_str!("../profile/tcpwave/recent"),
+        include_str!("../../profile/tcpwave/recent"),
         Reinstall::KeepExisting,
     ),
 ];
@@ -87,6 +86,27 @@ pub fn install_into(profiles_folder: &Path) -> Result<Installed> {
 pub fn install(tshark: &Tshark) -> Result<Installed> {
     let configuration = tshark.folder("Personal configuration")?;
     install_into(&configuration.join("profiles"))
+}
+
+/// Writes through a temporary file in the same folder, so that Wireshark never reads half a
+/// file (or loads half a library).
+pub fn write_atomically(contents: &[u8], destination: &Path) -> Result<()> {
+    let folder = destination
+        .parent()
+        .ok_or_else(|| anyhow!("{} has no folder", destination.display()))?;
+    let name = destination
+        .file_name()
+        .ok_or_else(|| anyhow!("{} has no file name", destination.display()))?;
+    fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
+    let staging = folder.join(format!(
+        ".{}.{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    fs::write(&staging, contents).with_context(|| format!("cannot write {}", staging.display()))?;
+    fs::rename(&staging, destination)
+        .with_context(|| format!("cannot write {}", destination.display()))?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -9,9 +9,14 @@ use std::thread;
 
 use anyhow::{anyhow, Context, Result};
 
-use crate::fields::{LineError, Packet, FIELDS};
-use crate::stream_set::StreamSet;
-use crate::Fatal;
+use crate::model::packet::LabelledPacket;
+use crate::model::stream_set::StreamSet;
+use crate::vocab::fatal::Fatal;
+use field_line::{parse_line, LineError, FIELDS};
+
+pub mod field_line;
+#[cfg(test)]
+mod fold_tests;
 
 /// The plugin's file name in a plugin folder's `epan/`.
 pub const INSTALLED_PLUGIN: &str = "tcpwave.so";
@@ -248,7 +253,7 @@ impl Tshark {
     /// The connections (`tcp.stream` numbers) of `capture` with at least one packet matching the
     /// display filter `filter`. Two passes, as [`Tshark::packets`] runs, so that the same fields
     /// exist (the plugin's `tcpwave.conn.*` verdicts only then). A frame with several TCP layers
-    /// belongs to its first layer's connection, as in [`Packet::parse_line`].
+    /// belongs to its first layer's connection, as in [`parse_line`].
     pub fn matching_streams(&self, capture: &Path, filter: &str) -> Result<Selection> {
         let mut selection = Selection::default();
         let args = [
@@ -278,7 +283,7 @@ impl Tshark {
         &self,
         capture: &Path,
         filter: Option<&str>,
-        mut on_packet: impl FnMut(Packet),
+        mut on_packet: impl FnMut(LabelledPacket),
     ) -> Result<RunReport> {
         let mut args = vec![
             "-T",
@@ -298,16 +303,14 @@ impl Tshark {
             args.extend(["-e", field]);
         }
         let mut report = RunReport::default();
-        let failure = self.lines(capture, filter, &args, |line| {
-            match Packet::parse_line(line) {
-                Ok(packet) => on_packet(packet),
-                Err(LineError::Missing { .. }) => {}
-                Err(error) => {
-                    report.unreadable_lines += 1;
-                    report
-                        .first_unreadable
-                        .get_or_insert_with(|| error.to_string());
-                }
+        let failure = self.lines(capture, filter, &args, |line| match parse_line(line) {
+            Ok(packet) => on_packet(packet),
+            Err(LineError::Missing { .. }) => {}
+            Err(error) => {
+                report.unreadable_lines += 1;
+                report
+                    .first_unreadable
+                    .get_or_insert_with(|| error.to_string());
             }
         })?;
         report.failure = failure;

@@ -5,10 +5,11 @@
 use std::net::IpAddr;
 use std::path::Path;
 
-use super::{anomaly_chips, diagram_id, escape, readable_duration, row_id, verdict_chip, Tone};
-use crate::connection::Endpoint;
-use crate::row::{ActiveCloser, Row};
-use crate::seconds::Seconds;
+use super::markup::{
+    anomaly_chips, diagram_id, escape, readable_duration, row_id, verdict_chip, Tone,
+};
+use crate::model::row::{ActiveCloser, Endpoint, Row};
+use crate::vocab::seconds::Seconds;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Sort {

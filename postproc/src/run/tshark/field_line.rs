@@ -1,4 +1,4 @@
-//! The fields asked of tshark and the parsing of one output line into a [`Packet`].
+//! The fields asked of tshark and the parsing of one output line into a [`LabelledPacket`].
 //!
 //! tshark runs with `-T fields -E separator=/t -E occurrence=a -E aggregator=,`: one line per
 //! frame, one tab-separated column per field, a field that occurs several times in a frame
@@ -9,8 +9,9 @@ use std::net::IpAddr;
 
 use thiserror::Error;
 
-use crate::seconds::Seconds;
-use tcpwave_core::{Anomaly, AnomalySet, HandshakeVerdict, TcpState, TeardownVerdict};
+use crate::model::packet::LabelledPacket;
+use crate::vocab::seconds::Seconds;
+use tcpwave_core::{Anomaly, AnomalySet, Flags};
 
 /// The `-e` fields, in column order.
 pub const FIELDS: [&str; 39] = [
@@ -90,82 +91,6 @@ mod column {
     pub const EXPERTS: usize = 28;
 }
 
-/// The TCP flags byte (and the NS bit), from `tcp.flags` (`0x0012`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TcpFlags(pub u16);
-
-impl TcpFlags {
-    pub fn fin(self) -> bool {
-        self.0 & 0x01 != 0
-    }
-    pub fn syn(self) -> bool {
-        self.0 & 0x02 != 0
-    }
-    pub fn rst(self) -> bool {
-        self.0 & 0x04 != 0
-    }
-    fn psh(self) -> bool {
-        self.0 & 0x08 != 0
-    }
-    pub fn ack(self) -> bool {
-        self.0 & 0x10 != 0
-    }
-
-    /// `SYN,ACK`, `FIN,PSH,ACK`, … in the order Wireshark's Info column uses.
-    pub fn names(self) -> String {
-        let named = [
-            (self.fin(), "FIN"),
-            (self.syn(), "SYN"),
-            (self.rst(), "RST"),
-            (self.psh(), "PSH"),
-            (self.ack(), "ACK"),
-        ];
-        let names: Vec<&str> = named
-            .iter()
-            .filter(|(set, _)| *set)
-            .map(|(_, name)| *name)
-            .collect();
-        if names.is_empty() {
-            "<none>".to_owned()
-        } else {
-            names.join(",")
-        }
-    }
-}
-
-/// What one frame tells about its TCP segment and the plugin's labels for it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Packet {
-    pub frame: u64,
-    pub time: Seconds,
-    pub stream: u64,
-    pub src: IpAddr,
-    pub dst: IpAddr,
-    pub src_port: u16,
-    pub dst_port: u16,
-    pub flags: TcpFlags,
-    pub payload_len: u32,
-    pub seq: u32,
-    pub ack: u32,
-    pub window: u32,
-    pub handshake_steps: Vec<u8>,
-    pub teardown_steps: Vec<u8>,
-    pub repeat: bool,
-    pub state_client: Option<TcpState>,
-    pub state_server: Option<TcpState>,
-    /// False when a step's ack does not fit (`tcpwave.ack_ok == 0`).
-    pub ack_ok: bool,
-    pub expected_ack: Option<u32>,
-    pub handshake_rtt: Option<Seconds>,
-    pub syn_to_synack: Option<Seconds>,
-    pub synack_to_ack: Option<Seconds>,
-    pub teardown_duration: Option<Seconds>,
-    pub conn_handshake: Option<HandshakeVerdict>,
-    pub conn_teardown: Option<TeardownVerdict>,
-    /// The plugin's expert items on this packet.
-    pub anomalies: AnomalySet,
-}
-
 #[derive(Debug, Error, PartialEq)]
 pub enum LineError {
     #[error("expected {expected} tab-separated columns, got {got}")]
@@ -216,7 +141,8 @@ fn required<'a>(columns: &[&'a str], index: usize) -> Result<&'a str, LineError>
     })
 }
 
-fn number<T: std::str::FromStr>(columns: &[&str], index: usize) -> Result<Option<T>, LineError> {
+/// The column's first value read as a `T` (a number or one of the plugin's words).
+fn parsed<T: std::str::FromStr>(columns: &[&str], index: usize) -> Result<Option<T>, LineError> {
     first(columns, index)
         .map(|value| value.parse().map_err(|_| bad(index, value)))
         .transpose()
@@ -246,12 +172,6 @@ fn steps(columns: &[&str], index: usize) -> Result<Vec<u8>, LineError> {
     values(columns, index)
         .map(|value| value.parse().map_err(|_| bad(index, value)))
         .collect()
-}
-
-fn word<T: std::str::FromStr>(columns: &[&str], index: usize) -> Result<Option<T>, LineError> {
-    first(columns, index)
-        .map(|value| value.parse().map_err(|_| bad(index, value)))
-        .transpose()
 }
 
 /// The IP header that carries the TCP header: with tunnels a frame has several IP headers, and
@@ -341,64 +261,64 @@ fn anomalies(columns: &[&str]) -> AnomalySet {
     set
 }
 
-impl Packet {
-    pub fn parse_line(line: &str) -> Result<Packet, LineError> {
-        let columns = &split_columns(line.trim_end_matches(['\r', '\n']))?;
-        let flags_text = required(columns, column::FLAGS)?;
-        let flags = u16::from_str_radix(flags_text.strip_prefix("0x").unwrap_or(flags_text), 16)
-            .map_err(|_| bad(column::FLAGS, flags_text))?;
-        let time_text = required(columns, column::TIME)?;
-        let carrier = carrier(columns[column::PROTOCOLS]);
-        // A frame with several TCP layers (TCP carried in TCP) is counted for its first layer;
-        // the plugin's labels of such a frame cannot be told apart by layer, so they are left out.
-        let single_tcp_layer = values(columns, column::STREAM).count() == 1;
-        let labels = |index| {
-            if single_tcp_layer {
-                steps(columns, index)
-            } else {
-                Ok(Vec::new())
-            }
-        };
-        Ok(Packet {
-            frame: required_number(columns, column::FRAME)?,
-            time: Seconds::parse(time_text).ok_or_else(|| bad(column::TIME, time_text))?,
-            stream: required_number(columns, column::STREAM)?,
-            src: address(columns, carrier, column::IP_SRC, column::IPV6_SRC)?,
-            dst: address(columns, carrier, column::IP_DST, column::IPV6_DST)?,
-            src_port: required_number(columns, column::SRC_PORT)?,
-            dst_port: required_number(columns, column::DST_PORT)?,
-            flags: TcpFlags(flags),
-            payload_len: number(columns, column::LEN)?.unwrap_or(0),
-            seq: number(columns, column::SEQ)?.unwrap_or(0),
-            ack: number(columns, column::ACK)?.unwrap_or(0),
-            window: number(columns, column::WINDOW)?.unwrap_or(0),
-            handshake_steps: labels(column::HANDSHAKE_STEP)?,
-            teardown_steps: labels(column::TEARDOWN_STEP)?,
-            repeat: single_tcp_layer
-                && values(columns, column::REPEAT).any(|value| parse_bool(value) == Some(true)),
-            state_client: word(columns, column::STATE_CLIENT)?,
-            state_server: word(columns, column::STATE_SERVER)?,
-            ack_ok: !single_tcp_layer
-                || values(columns, column::ACK_OK).all(|value| parse_bool(value) != Some(false)),
-            expected_ack: number(columns, column::EXPECTED_ACK)?,
-            handshake_rtt: seconds(columns, column::HANDSHAKE_RTT)?,
-            syn_to_synack: seconds(columns, column::SYN_TO_SYNACK)?,
-            synack_to_ack: seconds(columns, column::SYNACK_TO_ACK)?,
-            teardown_duration: seconds(columns, column::TEARDOWN_DURATION)?,
-            conn_handshake: word(columns, column::CONN_HANDSHAKE)?,
-            conn_teardown: word(columns, column::CONN_TEARDOWN)?,
-            anomalies: if single_tcp_layer {
-                anomalies(columns)
-            } else {
-                AnomalySet::default()
-            },
-        })
-    }
+/// One line of tshark's output as the packet it describes.
+pub fn parse_line(line: &str) -> Result<LabelledPacket, LineError> {
+    let columns = &split_columns(line.trim_end_matches(['\r', '\n']))?;
+    let flags_text = required(columns, column::FLAGS)?;
+    let flags = u16::from_str_radix(flags_text.strip_prefix("0x").unwrap_or(flags_text), 16)
+        .map_err(|_| bad(column::FLAGS, flags_text))?;
+    let time_text = required(columns, column::TIME)?;
+    let carrier = carrier(columns[column::PROTOCOLS]);
+    // A frame with several TCP layers (TCP carried in TCP) is counted for its first layer;
+    // the plugin's labels of such a frame cannot be told apart by layer, so they are left out.
+    let single_tcp_layer = values(columns, column::STREAM).count() == 1;
+    let labels = |index| {
+        if single_tcp_layer {
+            steps(columns, index)
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    Ok(LabelledPacket {
+        frame: required_number(columns, column::FRAME)?,
+        time: Seconds::parse(time_text).ok_or_else(|| bad(column::TIME, time_text))?,
+        stream: required_number(columns, column::STREAM)?,
+        src: address(columns, carrier, column::IP_SRC, column::IPV6_SRC)?,
+        dst: address(columns, carrier, column::IP_DST, column::IPV6_DST)?,
+        src_port: required_number(columns, column::SRC_PORT)?,
+        dst_port: required_number(columns, column::DST_PORT)?,
+        flags: Flags(flags),
+        payload_len: parsed(columns, column::LEN)?.unwrap_or(0),
+        seq: parsed(columns, column::SEQ)?.unwrap_or(0),
+        ack: parsed(columns, column::ACK)?.unwrap_or(0),
+        window: parsed(columns, column::WINDOW)?.unwrap_or(0),
+        handshake_steps: labels(column::HANDSHAKE_STEP)?,
+        teardown_steps: labels(column::TEARDOWN_STEP)?,
+        repeat: single_tcp_layer
+            && values(columns, column::REPEAT).any(|value| parse_bool(value) == Some(true)),
+        state_client: parsed(columns, column::STATE_CLIENT)?,
+        state_server: parsed(columns, column::STATE_SERVER)?,
+        ack_ok: !single_tcp_layer
+            || values(columns, column::ACK_OK).all(|value| parse_bool(value) != Some(false)),
+        expected_ack: parsed(columns, column::EXPECTED_ACK)?,
+        handshake_rtt: seconds(columns, column::HANDSHAKE_RTT)?,
+        syn_to_synack: seconds(columns, column::SYN_TO_SYNACK)?,
+        synack_to_ack: seconds(columns, column::SYNACK_TO_ACK)?,
+        teardown_duration: seconds(columns, column::TEARDOWN_DURATION)?,
+        conn_handshake: parsed(columns, column::CONN_HANDSHAKE)?,
+        conn_teardown: parsed(columns, column::CONN_TEARDOWN)?,
+        anomalies: if single_tcp_layer {
+            anomalies(columns)
+        } else {
+            AnomalySet::default()
+        },
+    })
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use tcpwave_core::{HandshakeVerdict, TcpState, TeardownVerdict};
 
     #[test]
     fn the_expert_columns_follow_the_anomaly_order() {
@@ -462,7 +382,7 @@ pub(crate) mod tests {
             ("tcpwave.conn.teardown", "four-way"),
         ]);
         let fields: Vec<_> = fields.into_iter().rev().collect();
-        let packet = Packet::parse_line(&line(&fields)).unwrap();
+        let packet = parse_line(&line(&fields)).unwrap();
         assert_eq!(packet.frame, 2);
         assert_eq!(packet.time, Seconds::from_nanos(1_700_000_000_000_045_000));
         assert_eq!(packet.src, "10.0.0.2".parse::<IpAddr>().unwrap());
@@ -480,7 +400,7 @@ pub(crate) mod tests {
     fn a_fin_ack_can_carry_two_teardown_steps() {
         let mut fields = base("9", "10.0.0.2", "80", "10.0.0.1", "40000", "0x0011");
         fields.extend([("tcpwave.teardown.step", "2,3"), ("tcpwave.ack_ok", "1,0")]);
-        let packet = Packet::parse_line(&line(&fields)).unwrap();
+        let packet = parse_line(&line(&fields)).unwrap();
         assert_eq!(packet.teardown_steps, vec![2, 3]);
         assert!(!packet.ack_ok, "one step's ack did not fit");
     }
@@ -489,7 +409,7 @@ pub(crate) mod tests {
     fn booleans_of_later_tshark_versions_are_understood() {
         let mut fields = base("3", "10.0.0.1", "40000", "10.0.0.2", "80", "0x0002");
         fields.extend([("tcpwave.repeat", "True"), ("tcpwave.ack_ok", "False")]);
-        let packet = Packet::parse_line(&line(&fields)).unwrap();
+        let packet = parse_line(&line(&fields)).unwrap();
         assert!(packet.repeat);
         assert!(!packet.ack_ok);
     }
@@ -506,7 +426,7 @@ pub(crate) mod tests {
         );
         fields.push(("frame.protocols", "eth:ethertype:ip:gre:ip:tcp"));
         let fields: Vec<_> = fields.into_iter().rev().collect();
-        let packet = Packet::parse_line(&line(&fields)).unwrap();
+        let packet = parse_line(&line(&fields)).unwrap();
         assert_eq!(packet.src, "10.0.0.1".parse::<IpAddr>().unwrap());
         assert_eq!(packet.dst, "10.0.0.2".parse::<IpAddr>().unwrap());
 
@@ -523,14 +443,14 @@ pub(crate) mod tests {
             ("tcp.dstport", "2"),
             ("tcp.flags", "0x0002"),
         ]);
-        let packet = Packet::parse_line(&v6).unwrap();
+        let packet = parse_line(&v6).unwrap();
         assert_eq!(packet.src, "2001:db8::1".parse::<IpAddr>().unwrap());
     }
 
     #[test]
     fn bad_lines_say_what_is_wrong() {
         assert_eq!(
-            Packet::parse_line("1\t2"),
+            parse_line("1\t2"),
             Err(LineError::ColumnCount {
                 expected: FIELDS.len(),
                 got: 2
@@ -539,12 +459,12 @@ pub(crate) mod tests {
         let mut fields = base("1", "10.0.0.1", "40000", "10.0.0.2", "80", "0x0002");
         fields.push(("tcpwave.conn.handshake", "sideways"));
         assert_eq!(
-            Packet::parse_line(&line(&fields)).unwrap_err().to_string(),
+            parse_line(&line(&fields)).unwrap_err().to_string(),
             "tcpwave.conn.handshake: cannot read `sideways`"
         );
         let fields: Vec<_> = base("1", "10.0.0.1", "", "10.0.0.2", "80", "0x0002");
         assert_eq!(
-            Packet::parse_line(&line(&fields)),
+            parse_line(&line(&fields)),
             Err(LineError::Missing {
                 field: "tcp.srcport"
             })
@@ -572,12 +492,5 @@ pub(crate) mod tests {
         assert_eq!(carrier("eth:ethertype:ipv6:ip:tcp"), v4(1));
         assert_eq!(carrier("eth:ethertype:ip:tcp:ipv6:tcp"), v4(1));
         assert_eq!(carrier("eth:ethertype:tcp"), None);
-    }
-
-    #[test]
-    fn flag_names() {
-        assert_eq!(TcpFlags(0x12).names(), "SYN,ACK");
-        assert_eq!(TcpFlags(0x19).names(), "FIN,PSH,ACK");
-        assert_eq!(TcpFlags(0).names(), "<none>");
     }
 }

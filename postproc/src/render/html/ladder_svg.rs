@@ -1,4 +1,4 @@
-//! A connection's ladder ([`crate::ladder::Ladder`]) drawn as SVG, the way TCP textbooks draw
+//! A connection's ladder ([`crate::model::ladder::Ladder`]) drawn as SVG, the way TCP textbooks draw
 //! it: the client's and the server's lines going down, one arrow per handshake or teardown
 //! packet (and every other SYN, FIN or RST) sloping down as time passes, labelled with frame,
 //! step, flags and relative seq/ack; each side's state beside its line where the packet leaves
@@ -10,9 +10,11 @@
 
 use std::fmt::Write as _;
 
-use super::{anomaly_chips, diagram_id, escape, readable_duration, row_id, verdict_chip, Tone};
-use crate::ladder::{Arrow, Ladder, Line, MAX_ARROWS};
-use crate::row::Row;
+use super::markup::{
+    anomaly_chips, diagram_id, escape, readable_duration, row_id, verdict_chip, Tone,
+};
+use crate::model::ladder::{Arrow, Ladder, Line, MAX_ARROWS};
+use crate::model::row::Row;
 
 const WIDTH: f64 = 800.0;
 const TIME_RIGHT: f64 = 70.0;

@@ -1,21 +1,14 @@
-//! `tcpwave summary`: totals per capture and overall.
+//! Totals over rows: counts by verdict, conn_state and anomaly, handshake round-trip
+//! percentiles, and the slowest handshakes.
 //!
 //! Percentiles use the nearest-rank method: p50 of n values is the ⌈0.5·n⌉-th smallest.
 
-use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
-use std::io::Write;
+use std::collections::BTreeMap;
 
-use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::{SummaryArgs, SummaryFormat};
-use crate::open_output;
-use crate::report::{outcome, prepare};
-use crate::row::Row;
-use crate::runner::{self, Event};
-use crate::seconds::Seconds;
-use crate::Outcome;
+use crate::model::row::Row;
+use crate::vocab::seconds::Seconds;
 
 /// The word for a verdict the plugin did not give (a one-pass view, or no packet carried it).
 pub const UNKNOWN: &str = "unknown";
@@ -170,162 +163,28 @@ impl Slowest {
             rtt,
             file: row.file.clone(),
             stream: row.stream,
-            orig: format!("{}:{}", row.orig.addr, row.orig.port),
-            resp: format!("{}:{}", row.resp.addr, row.resp.port),
+            orig: row.orig.to_string(),
+            resp: row.resp.to_string(),
         });
         self.entries.sort_by(|a, b| b.rtt.total_cmp(&a.rtt));
         self.entries.truncate(self.top);
     }
 }
 
-fn counts(map: &BTreeMap<String, u64>) -> String {
-    if map.is_empty() {
-        return "-".to_owned();
+impl Slowest {
+    /// Slowest first.
+    pub fn entries(&self) -> &[SlowHandshake] {
+        &self.entries
     }
-    let mut entries: Vec<(&String, &u64)> = map.iter().collect();
-    entries.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
-    entries
-        .iter()
-        .map(|(key, count)| format!("{key} {count}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn plural(count: u64, one: &str, many: &str) -> String {
-    format!("{count} {}", if count == 1 { one } else { many })
-}
-
-fn text_block(title: &str, report: &TallyReport) -> String {
-    let mut text = format!(
-        "{title}: {}\n",
-        plural(report.connections, "connection", "connections")
-    );
-    let _ = writeln!(text, "  handshake   {}", counts(&report.handshake));
-    let _ = writeln!(text, "  teardown    {}", counts(&report.teardown));
-    let _ = writeln!(text, "  conn_state  {}", counts(&report.conn_state));
-    let rtt = match &report.handshake_rtt {
-        Some(p) => format!(
-            "p50 {}  p90 {}  p99 {}  max {}  ({})",
-            seconds(p.p50),
-            seconds(p.p90),
-            seconds(p.p99),
-            seconds(p.max),
-            plural(p.count as u64, "handshake", "handshakes")
-        ),
-        None => "no completed handshake".to_owned(),
-    };
-    let _ = writeln!(text, "  rtt         {rtt}");
-    let anomalies: BTreeMap<String, u64> = report.top_anomalies.iter().cloned().collect();
-    let _ = writeln!(
-        text,
-        "  anomalies   {}",
-        if anomalies.is_empty() {
-            "none".to_owned()
-        } else {
-            counts(&anomalies)
-        }
-    );
-    text
-}
-
-fn seconds(value: f64) -> String {
-    format!("{value:.6}")
-}
-
-pub fn run(args: SummaryArgs) -> Result<Outcome> {
-    let prepared = prepare(&args.capture)?;
-    let mut out = open_output(args.capture.output.as_deref())?;
-    let capture_count = prepared.captures.len();
-    let notes = prepared.notes.clone();
-    let mut failed = prepared.failed;
-    let mut overall = Tally::default();
-    let mut slowest = Slowest::new(args.top);
-    let mut per_capture = Vec::new();
-    let mut tallies: HashMap<String, Tally> = HashMap::new();
-    let finish = runner::run(
-        &prepared.tshark,
-        prepared.captures,
-        prepared.filter,
-        prepared.jobs,
-        &prepared.notes,
-        false,
-        |event| {
-            match event {
-                Event::Connection(finished) => {
-                    let row = &finished.row;
-                    slowest.add(row);
-                    tallies.entry(row.file.clone()).or_default().add(row);
-                }
-                Event::Idle => {}
-                Event::CaptureDone { path, problem } => {
-                    let file = path.display().to_string();
-                    let mut tally = tallies.remove(&file).unwrap_or_default();
-                    overall.merge(&tally);
-                    let report = tally.report(args.top);
-                    match args.format {
-                        SummaryFormat::Text => {
-                            out.write_all(format!("{}\n", text_block(&file, &report)).as_bytes())?;
-                            out.flush()?;
-                        }
-                        SummaryFormat::Json => {
-                            per_capture.push(serde_json::json!({ "file": file, "summary": report }))
-                        }
-                    }
-                    if let Some(problem) = problem {
-                        failed += 1;
-                        notes.say(&format!("{file}: {problem}"));
-                    }
-                }
-            }
-            Ok(())
-        },
-    )?;
-    notes.done();
-    let overall_report = overall.report(args.top);
-    match args.format {
-        SummaryFormat::Text => {
-            let title = format!(
-                "all {}",
-                plural(capture_count as u64, "capture", "captures")
-            );
-            let mut text = text_block(&title, &overall_report);
-            text += "  slowest handshakes\n";
-            if slowest.entries.is_empty() {
-                text += "    none\n";
-            }
-            for entry in &slowest.entries {
-                let _ = writeln!(
-                    text,
-                    "    {}  {} stream {}  {} -> {}",
-                    seconds(entry.rtt),
-                    entry.file,
-                    entry.stream,
-                    entry.orig,
-                    entry.resp
-                );
-            }
-            out.write_all(text.as_bytes())?;
-        }
-        SummaryFormat::Json => {
-            let document = serde_json::json!({
-                "captures": per_capture,
-                "overall": overall_report,
-                "slowest_handshakes": slowest.entries,
-            });
-            out.write_all(format!("{}\n", serde_json::to_string_pretty(&document)?).as_bytes())?;
-        }
-    }
-    out.flush()?;
-    Ok(outcome(finish, failed))
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::connection::Endpoint;
+    use crate::model::row::Endpoint;
     use tcpwave_core::{Anomaly, HandshakeVerdict, TeardownVerdict};
 
-    fn row(
+    pub(crate) fn row(
         stream: u64,
         rtt_micros: Option<i64>,
         handshake: HandshakeVerdict,
@@ -411,12 +270,6 @@ mod tests {
         assert_eq!(report.handshake["refused"], 2);
         assert_eq!(report.top_anomalies, vec![("retransmission".to_owned(), 4)]);
         assert_eq!(report.handshake_rtt.unwrap().p50, 0.00002);
-        let text = text_block("x", &tally.report(5));
-        assert!(text.contains("handshake   complete 3, refused 1"), "{text}");
-        assert!(
-            text.contains("anomalies   retransmission 2, refused 1"),
-            "{text}"
-        );
     }
 
     #[test]
@@ -426,7 +279,7 @@ mod tests {
             slowest.add(&row(stream, Some(rtt), HandshakeVerdict::Complete, vec![]));
         }
         slowest.add(&row(4, None, HandshakeVerdict::Unanswered, vec![]));
-        let streams: Vec<u64> = slowest.entries.iter().map(|entry| entry.stream).collect();
+        let streams: Vec<u64> = slowest.entries().iter().map(|entry| entry.stream).collect();
         assert_eq!(streams, vec![1, 2]);
     }
 }

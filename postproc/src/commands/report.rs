@@ -6,57 +6,15 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::cli::{CaptureArgs, ReportArgs};
-use crate::connection::Finished;
-use crate::html::Page;
-use crate::output::{Format, RowWriter};
-use crate::row::Row;
-use crate::runner::{self, Event, Finish, Notes};
-use crate::tshark::Tshark;
-use crate::{inputs, open_output, stdout_is_terminal, Outcome};
-
-/// What `report` and `summary` share before reading: a ready tshark and the captures found.
-pub struct Prepared {
-    pub tshark: Tshark,
-    pub captures: Vec<PathBuf>,
-    pub notes: Notes,
-    /// Named paths that could not be read or are not captures (already reported on stderr).
-    pub failed: usize,
-    pub jobs: usize,
-    pub filter: Option<String>,
-}
-
-pub fn prepare(args: &CaptureArgs) -> Result<Prepared> {
-    let tshark = Tshark::locate()?;
-    tshark.check_ready()?;
-    if let Some(filter) = &args.display_filter {
-        tshark.check_filter(filter)?;
-    }
-    let found = inputs::collect(&args.paths);
-    let notes = Notes::new(found.captures.len());
-    for (path, reason) in &found.skipped {
-        notes.say(&format!("skipping {}: {reason}", path.display()));
-    }
-    for (path, reason) in &found.errors {
-        notes.say(&format!("{}: {reason}", path.display()));
-    }
-    Ok(Prepared {
-        tshark,
-        captures: found.captures,
-        notes,
-        failed: found.errors.len(),
-        jobs: args.jobs.map_or_else(runner::default_jobs, usize::from),
-        filter: args.display_filter.clone(),
-    })
-}
-
-pub fn outcome(finish: Finish, failed: usize) -> Outcome {
-    match finish {
-        Finish::Interrupted => Outcome::Interrupted,
-        Finish::Completed if failed > 0 => Outcome::SomeFilesFailed,
-        Finish::Completed => Outcome::Success,
-    }
-}
+use crate::commands::captures::{outcome, prepare};
+use crate::commands::cli::ReportArgs;
+use crate::commands::outcome::Outcome;
+use crate::model::fold::Finished;
+use crate::model::row::Row;
+use crate::render::html::Page;
+use crate::render::output_file::{open_output, stdout_is_terminal};
+use crate::render::rows::{Format, RowWriter};
+use crate::run::jobs::{self, Event};
 
 /// Where the connections go.
 enum Destination {
@@ -141,7 +99,7 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     let mut destination = Destination::new(out, format, &prepared.captures)?;
     let mut failed = prepared.failed;
     let notes = prepared.notes.clone();
-    let finish = runner::run(
+    let finish = jobs::run(
         &prepared.tshark,
         prepared.captures,
         prepared.filter,

@@ -12,10 +12,10 @@
 //! Everything that comes from a capture (file names, addresses, words) goes through [`escape`].
 
 mod charts;
-mod ladder;
+mod ladder_svg;
+mod markup;
 mod table;
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -23,9 +23,11 @@ use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use crate::connection::Finished;
-use crate::summary::Tally;
-use tcpwave_core::{Anomaly, HandshakeVerdict, TeardownVerdict};
+use crate::model::fold::Finished;
+use crate::model::tally::Tally;
+use crate::vocab::words::plural;
+use markup::{escape, readable_duration};
+use tcpwave_core::{Anomaly, HandshakeVerdict};
 
 const STYLE: &str = include_str!("page.css");
 const SORTING: &str = include_str!("sort.js");
@@ -33,121 +35,6 @@ const SORTING: &str = include_str!("sort.js");
 /// Only inline styles and scripts, and the inline favicon: nothing is fetched.
 const CONTENT_SECURITY_POLICY: &str =
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
-
-/// `text` with the characters that could end an element's text or an attribute's value escaped.
-fn escape(text: &str) -> Cow<'_, str> {
-    if !text.contains(['&', '<', '>', '"', '\'']) {
-        return Cow::Borrowed(text);
-    }
-    let mut escaped = String::with_capacity(text.len() + 16);
-    for character in text.chars() {
-        match character {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            other => escaped.push(other),
-        }
-    }
-    Cow::Owned(escaped)
-}
-
-/// A duration for reading: three significant digits and a unit (`38 µs`, `1.25 ms`, `2 s`).
-fn readable_duration(seconds: f64) -> String {
-    if seconds == 0.0 {
-        return "0 s".to_owned();
-    }
-    let (value, unit) = match seconds.abs() {
-        magnitude if magnitude < 1e-6 => (seconds * 1e9, "ns"),
-        magnitude if magnitude < 1e-3 => (seconds * 1e6, "µs"),
-        magnitude if magnitude < 1.0 => (seconds * 1e3, "ms"),
-        _ => (seconds, "s"),
-    };
-    let decimals = match value.abs() {
-        magnitude if magnitude >= 100.0 => 0,
-        magnitude if magnitude >= 10.0 => 1,
-        _ => 2,
-    };
-    let digits = format!("{value:.decimals$}");
-    let digits = if digits.contains('.') {
-        digits.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        &digits
-    };
-    format!("{digits} {unit}")
-}
-
-/// How a verdict reads: the colour it is shown in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tone {
-    Good,
-    Neutral,
-    Warn,
-    Bad,
-}
-
-impl Tone {
-    fn class(self) -> &'static str {
-        match self {
-            Tone::Good => "good",
-            Tone::Neutral => "neutral",
-            Tone::Warn => "warn",
-            Tone::Bad => "bad",
-        }
-    }
-
-    fn of_handshake(verdict: HandshakeVerdict) -> Tone {
-        match verdict {
-            HandshakeVerdict::Complete => Tone::Good,
-            HandshakeVerdict::Simultaneous | HandshakeVerdict::Midstream => Tone::Neutral,
-            HandshakeVerdict::Incomplete => Tone::Warn,
-            HandshakeVerdict::Refused | HandshakeVerdict::Unanswered => Tone::Bad,
-        }
-    }
-
-    fn of_teardown(verdict: TeardownVerdict) -> Tone {
-        match verdict {
-            TeardownVerdict::FourWay | TeardownVerdict::ThreeWay => Tone::Good,
-            TeardownVerdict::Simultaneous | TeardownVerdict::None => Tone::Neutral,
-            TeardownVerdict::HalfClosed | TeardownVerdict::OneWay => Tone::Warn,
-            TeardownVerdict::Reset => Tone::Bad,
-        }
-    }
-}
-
-/// A verdict as a coloured word; a dash when the plugin gave none.
-fn verdict_chip(word: Option<(&str, Tone)>) -> String {
-    match word {
-        Some((word, tone)) => format!(
-            "<span class=\"verdict {}\">{}</span>",
-            tone.class(),
-            escape(word)
-        ),
-        None => "<span class=\"absent\">—</span>".to_owned(),
-    }
-}
-
-fn anomaly_chips(anomalies: &[Anomaly]) -> String {
-    anomalies
-        .iter()
-        .map(|kind| format!("<span class=\"chip\">{}</span>", escape(kind.as_str())))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The id of a connection's table row, and of its diagram: capture index and stream.
-fn row_id(capture: usize, stream: u64) -> String {
-    format!("row-{capture}-{stream}")
-}
-
-fn diagram_id(capture: usize, stream: u64) -> String {
-    format!("ladder-{capture}-{stream}")
-}
-
-fn plural(count: u64, one: &str, many: &str) -> String {
-    format!("{count} {}", if count == 1 { one } else { many })
-}
 
 #[derive(Debug)]
 enum CaptureState {
@@ -232,7 +119,7 @@ impl<W: Write> Page<W> {
         let Finished { row, ladder } = finished;
         let capture = self.capture(&row.file);
         let table_row = table::row(&row, capture, self.several_captures);
-        let diagram = ladder::figure(&row, &ladder.unwrap_or_default(), capture);
+        let diagram = ladder_svg::figure(&row, &ladder.unwrap_or_default(), capture);
         let spooled = Spooled {
             capture,
             stream: row.stream,
@@ -282,7 +169,7 @@ impl<W: Write> Page<W> {
         }
         out.write_all(table::CLOSING.as_bytes())?;
 
-        out.write_all(ladder::SECTION_OPENING.as_bytes())?;
+        out.write_all(ladder_svg::SECTION_OPENING.as_bytes())?;
         let mut spooled = self.spooled.iter().peekable();
         for (index, capture) in self.captures.iter().enumerate() {
             if capture.connections == 0 {
@@ -431,9 +318,8 @@ fn capture_list(captures: &[Capture]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ladder::Ladder;
-    use crate::output::tests::sample;
-    use crate::seconds::Seconds;
+    use crate::model::ladder::Ladder;
+    use crate::model::row::tests::sample;
 
     #[test]
     fn connections_come_grouped_by_capture_then_stream_and_escaped() {
@@ -478,26 +364,5 @@ mod tests {
         assert!(html.contains(CONTENT_SECURITY_POLICY));
         assert_eq!(html.matches("<svg class=\"ladder\"").count(), 3);
         assert!(html.ends_with("</html>\n"));
-    }
-
-    #[test]
-    fn escapes_what_could_break_out_of_text_or_attributes() {
-        assert_eq!(
-            escape(r#"<i class='x'>&"</i>"#),
-            "&lt;i class=&#39;x&#39;&gt;&amp;&quot;&lt;/i&gt;"
-        );
-        assert!(matches!(escape("10.0.0.1:80"), Cow::Borrowed(_)));
-    }
-
-    #[test]
-    fn durations_read_with_three_digits_and_a_unit() {
-        let read = |nanos| readable_duration(Seconds::from_nanos(nanos).as_f64());
-        assert_eq!(read(0), "0 s");
-        assert_eq!(read(500), "500 ns");
-        assert_eq!(read(38_000), "38 µs");
-        assert_eq!(read(1_250_000), "1.25 ms");
-        assert_eq!(read(12_340_000), "12.3 ms");
-        assert_eq!(read(2_000_000_000), "2 s");
-        assert_eq!(read(123_456_000_000), "123 s");
     }
 }

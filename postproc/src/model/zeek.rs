@@ -36,17 +36,17 @@
 //! checksums, so this matches running Zeek with `-C`), `x`/`X` (Zeek writes an upper-case `X`
 //! when an application-layer or tunnel analyzer hits one of its configured limits: nothing a
 //! TCP header shows), and gaps from payload cut short by the capture's snap length (a
-//! [`Segment`] does not say how much of its payload was captured; every byte is taken as seen).
+//! [`ZeekSegment`] does not say how much of its payload was captured; every byte is taken as seen).
 
 use std::collections::BTreeMap;
 
-use crate::fields::TcpFlags;
+use tcpwave_core::Flags;
 
 /// One TCP segment as Zeek's analyzer sees it.
 #[derive(Debug, Clone, Copy)]
-pub struct Segment {
+pub struct ZeekSegment {
     pub from_orig: bool,
-    pub flags: TcpFlags,
+    pub flags: Flags,
     pub seq: u32,
     pub ack: u32,
     pub payload_len: u32,
@@ -333,7 +333,7 @@ impl Reassembly {
 }
 
 #[derive(Debug, Clone)]
-struct Endpoint {
+struct TcpEndpoint {
     state: EndpointState,
     prev_state: EndpointState,
     /// Signed, as in Zeek, so that a partial connection's `seq - 1` start can be represented.
@@ -364,9 +364,9 @@ fn full_seq(seq: u32, wraps: u32) -> u64 {
     (u64::from(wraps) << 32) + u64::from(seq)
 }
 
-impl Endpoint {
+impl TcpEndpoint {
     const fn new() -> Self {
-        Endpoint {
+        TcpEndpoint {
             state: EndpointState::Inactive,
             prev_state: EndpointState::Inactive,
             start_seq: 0,
@@ -458,7 +458,7 @@ impl Endpoint {
                 && self.prev_state == EndpointState::Established)
     }
 
-    fn gap_context(&self, peer: &Endpoint, partial: bool) -> GapContext {
+    fn gap_context(&self, peer: &TcpEndpoint, partial: bool) -> GapContext {
         let no_data_acked = self.no_data_acked();
         GapContext {
             report: self.is_clean() && peer.is_clean(),
@@ -502,8 +502,8 @@ enum Transition {
 /// Zeek's view of one TCP connection, fed packet by packet.
 #[derive(Debug, Clone)]
 pub struct ZeekConnection {
-    orig: Endpoint,
-    resp: Endpoint,
+    orig: TcpEndpoint,
+    resp: TcpEndpoint,
     /// Letters recorded once, by role (originator, responder): a flip does not move them.
     seen: [SeenLetters; 2],
     history: String,
@@ -518,8 +518,8 @@ pub struct ZeekConnection {
 impl Default for ZeekConnection {
     fn default() -> Self {
         ZeekConnection {
-            orig: Endpoint::new(),
-            resp: Endpoint::new(),
+            orig: TcpEndpoint::new(),
+            resp: TcpEndpoint::new(),
             seen: [SeenLetters::default(); 2],
             history: String::new(),
             partial: false,
@@ -538,7 +538,7 @@ impl ZeekConnection {
     ///
     /// For a caller that flips the roles itself (Zeek's port heuristic flips a connection that
     /// starts without a SYN before its first packet, so `^` is then the first letter): the
-    /// caller swaps its own idea of the roles too, and every later [`Segment::from_orig`] is
+    /// caller swaps its own idea of the roles too, and every later [`ZeekSegment::from_orig`] is
     /// relative to the new ones.
     pub fn flip_roles(&mut self) {
         std::mem::swap(&mut self.orig, &mut self.resp);
@@ -550,7 +550,7 @@ impl ZeekConnection {
     /// True when this module flipped the roles itself (Zeek's SYN/SYN-ACK reversal: a SYN
     /// answering the SYN/ACK seen first). The history, `conn_state` and byte counts are then
     /// those of the flipped roles: the caller's responder is the originator here, so a caller
-    /// reporting addresses swaps them. [`Segment::from_orig`] stays relative to the caller's
+    /// reporting addresses swaps them. [`ZeekSegment::from_orig`] stays relative to the caller's
     /// roles throughout.
     pub fn roles_reversed(&self) -> bool {
         self.reversed
@@ -617,7 +617,7 @@ impl ZeekConnection {
         }
     }
 
-    pub fn observe(&mut self, segment: &Segment) {
+    pub fn observe(&mut self, segment: &ZeekSegment) {
         let is_orig = segment.from_orig != self.reversed;
         let flags = segment.flags;
         let len = segment.payload_len;
@@ -733,7 +733,7 @@ impl ZeekConnection {
     }
 
     /// The side in role `is_orig` and its peer.
-    fn sides_mut(&mut self, is_orig: bool) -> (&mut Endpoint, &mut Endpoint) {
+    fn sides_mut(&mut self, is_orig: bool) -> (&mut TcpEndpoint, &mut TcpEndpoint) {
         if is_orig {
             (&mut self.orig, &mut self.resp)
         } else {
@@ -742,7 +742,7 @@ impl ZeekConnection {
     }
 
     /// Zeek's `SetPartialStatus`: decided by each role's first packet.
-    fn set_partial_status(&mut self, flags: TcpFlags, is_orig: bool) {
+    fn set_partial_status(&mut self, flags: Flags, is_orig: bool) {
         if is_orig {
             if !self.first_packet_seen[0] {
                 self.partial = !flags.syn() || flags.ack();
@@ -787,7 +787,7 @@ fn seen_before(history: &mut String, is_orig: bool, seen: &mut bool, letter: cha
     false
 }
 
-fn init_endpoint(endpoint: &mut Endpoint, flags: TcpFlags, seq: u32, seq_one_past: u32) {
+fn init_endpoint(endpoint: &mut TcpEndpoint, flags: Flags, seq: u32, seq_one_past: u32) {
     match endpoint.state {
         EndpointState::Inactive => {
             if flags.syn() {
@@ -820,8 +820,8 @@ fn update_history(
     history: &mut String,
     is_orig: bool,
     seen: &mut SeenLetters,
-    endpoint: &mut Endpoint,
-    flags: TcpFlags,
+    endpoint: &mut TcpEndpoint,
+    flags: Flags,
     rel_seq: u64,
     len: u32,
 ) {
@@ -869,7 +869,7 @@ fn update_history(
 
 /// Advances the highest sequence number sent; true when the packet counts as a retransmission
 /// that crosses Zeek's next logarithmic threshold (so a `t` is due).
-fn update_last_seq(endpoint: &mut Endpoint, seq_one_past: u32, flags: TcpFlags, len: u32) -> bool {
+fn update_last_seq(endpoint: &mut TcpEndpoint, seq_one_past: u32, flags: Flags, len: u32) -> bool {
     let delta_last = seq_delta(seq_one_past, endpoint.last_seq);
     let implausible_jump = !(-TOO_LARGE_SEQ_DELTA..=TOO_LARGE_SEQ_DELTA).contains(&delta_last);
     if (flags.syn() || flags.rst()) && implausible_jump {
@@ -891,9 +891,9 @@ fn update_last_seq(endpoint: &mut Endpoint, seq_one_past: u32, flags: TcpFlags, 
 }
 
 fn update_state_machine(
-    endpoint: &mut Endpoint,
-    peer: &mut Endpoint,
-    segment: &Segment,
+    endpoint: &mut TcpEndpoint,
+    peer: &mut TcpEndpoint,
+    segment: &ZeekSegment,
     is_orig: bool,
 ) -> Transition {
     use EndpointState::*;
@@ -976,19 +976,19 @@ fn update_state_machine(
 mod tests {
     use super::*;
 
-    const FIN: u16 = 0x01;
-    const SYN: u16 = 0x02;
-    const RST: u16 = 0x04;
-    const PSH: u16 = 0x08;
-    const ACK: u16 = 0x10;
+    const FIN: u16 = Flags::FIN;
+    const SYN: u16 = Flags::SYN;
+    const RST: u16 = Flags::RST;
+    const PSH: u16 = Flags::PSH;
+    const ACK: u16 = Flags::ACK;
 
     /// A small script of packets: (from originator?, flags, seq, ack, payload length).
     fn run(packets: &[(bool, u16, u32, u32, u32)]) -> ZeekConnection {
         let mut conn = ZeekConnection::default();
         for &(from_orig, flags, seq, ack, payload_len) in packets {
-            conn.observe(&Segment {
+            conn.observe(&ZeekSegment {
                 from_orig,
-                flags: TcpFlags(flags),
+                flags: Flags(flags),
                 seq,
                 ack,
                 payload_len,
@@ -1225,9 +1225,9 @@ mod tests {
             (O, ACK, 2, 10, 0),
         ]);
         for _ in 0..10 {
-            conn.observe(&Segment {
+            conn.observe(&ZeekSegment {
                 from_orig: false,
-                flags: TcpFlags(ACK),
+                flags: Flags(ACK),
                 seq: 10,
                 ack: 2,
                 payload_len: 0,
@@ -1245,9 +1245,9 @@ mod tests {
             (R, SYN | ACK, 9, 2, 0),
             (O, FIN | ACK, 2, 10, 0),
         ]);
-        let zero_window = |from_orig, flags| Segment {
+        let zero_window = |from_orig, flags| ZeekSegment {
             from_orig,
-            flags: TcpFlags(flags),
+            flags: Flags(flags),
             seq: if from_orig { 3 } else { 10 },
             ack: if from_orig { 10 } else { 3 },
             payload_len: 0,
@@ -1427,9 +1427,9 @@ mod tests {
         for &(from_orig, flags, seq, ack, payload_len) in
             &[(O, ACK | PSH, 500, 900, 10), (R, ACK, 900, 510, 0)]
         {
-            conn.observe(&Segment {
+            conn.observe(&ZeekSegment {
                 from_orig,
-                flags: TcpFlags(flags),
+                flags: Flags(flags),
                 seq,
                 ack,
                 payload_len,

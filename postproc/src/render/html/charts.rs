@@ -5,9 +5,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{escape, plural, readable_duration, Tone};
-use crate::seconds::Seconds;
-use crate::summary::{Percentiles, TallyReport, UNKNOWN};
+use super::markup::{escape, readable_duration, Tone};
+use crate::model::tally::{Percentiles, TallyReport, UNKNOWN};
+use crate::vocab::seconds::Seconds;
+use crate::vocab::words::plural;
 use tcpwave_core::{HandshakeVerdict, TeardownVerdict};
 
 struct Bar {

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use clap::ValueEnum;
 
-use crate::row::{Cell, Row, COLUMNS};
+use crate::model::row::{Cell, Row, COLUMNS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -233,46 +233,9 @@ fn table_block(rows: &[Row]) -> String {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::connection::Endpoint;
-    use crate::row::ActiveCloser;
-    use crate::seconds::Seconds;
-    use tcpwave_core::{Anomaly, HandshakeVerdict, TeardownVerdict};
-
-    /// A row with every column filled in (but teardown_duration).
-    pub(crate) fn sample(stream: u64) -> Row {
-        Row {
-            file: "dir/a,b.pcap".to_owned(),
-            stream,
-            orig: Endpoint {
-                addr: "10.0.0.1".parse().unwrap(),
-                port: 40000,
-            },
-            resp: Endpoint {
-                addr: "::1".parse().unwrap(),
-                port: 80,
-            },
-            start: Seconds::from_nanos(1_700_000_000_000_001_000),
-            duration: Seconds::from_nanos(2_500_000),
-            handshake: Some(HandshakeVerdict::Complete),
-            handshake_steps: vec![1, 1, 2, 3],
-            handshake_rtt: Some(Seconds::from_nanos(45_000)),
-            syn_to_synack: Some(Seconds::from_nanos(15_000)),
-            synack_to_ack: Some(Seconds::from_nanos(30_000)),
-            teardown: Some(TeardownVerdict::HalfClosed),
-            teardown_steps: vec![1, 2],
-            active_closer: Some(ActiveCloser::Orig),
-            teardown_duration: None,
-            packets: 9,
-            orig_bytes: 18,
-            resp_bytes: 37,
-            repeats: 1,
-            anomalies: vec![Anomaly::Retransmission, Anomaly::HalfClose],
-            conn_state: "S2",
-            history: "ShADadF".to_owned(),
-        }
-    }
+    use crate::model::row::tests::sample;
 
     fn written(format: Format, rows: &[Row]) -> String {
         let mut out = Vec::new();

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::output::Format;
+use crate::render::rows::Format;
 
 const ABOUT: &str =
     "Per-connection TCP handshake and teardown reports, from tshark and the tcpwave plugin";

@@ -1,0 +1,268 @@
+//! Folding a capture's packets into one [`Row`] per connection (one `tcp.stream`).
+//!
+//! Only per-connection state is kept, never the packets, and only while a connection is open:
+//! once both sides have closed (or one has reset) and the capture has moved on by [`LINGER`]
+//! without a packet of it, its row is handed out and its state dropped. That is what Zeek does
+//! too (its `tcp_close_delay`), so the late ACKs, retransmitted FINs and RSTs that follow a close
+//! still count. A packet of a connection after that (rare) is left out of its row. So memory grows
+//! with the connections open at once, not with the capture's packets or connections (but for one
+//! bit per stream number, to know those late packets).
+//!
+//! When asked, each connection also draws its [`Ladder`], which keeps the handshake and teardown
+//! packets and counts the others.
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::model::ladder::Ladder;
+use crate::model::packet::LabelledPacket;
+use crate::model::row::{ActiveCloser, Endpoint, Row};
+use crate::model::stream_set::StreamSet;
+use crate::model::zeek::{ZeekConnection, ZeekSegment};
+use crate::vocab::seconds::Seconds;
+use tcpwave_core::roles::first_sender_side;
+use tcpwave_core::{AnomalySet, Flags, HandshakeVerdict, Side, TeardownVerdict};
+
+/// A connection handed out: its row, and its ladder when ladders were asked for.
+#[derive(Debug)]
+pub struct Finished {
+    pub row: Row,
+    pub ladder: Option<Ladder>,
+}
+
+#[derive(Debug)]
+struct OpenConnection {
+    orig: Endpoint,
+    resp: Endpoint,
+    start: Seconds,
+    last: Seconds,
+    packets: u64,
+    handshake_steps: Vec<u8>,
+    teardown_steps: Vec<u8>,
+    handshake_rtt: Option<Seconds>,
+    syn_to_synack: Option<Seconds>,
+    synack_to_ack: Option<Seconds>,
+    teardown_duration: Option<Seconds>,
+    active_closer: Option<ActiveCloser>,
+    repeats: u32,
+    /// The plugin's expert items on the connection's packets.
+    anomalies: AnomalySet,
+    handshake: Option<HandshakeVerdict>,
+    teardown: Option<TeardownVerdict>,
+    zeek: ZeekConnection,
+    ladder: Option<Ladder>,
+}
+
+impl OpenConnection {
+    /// The originator is the plugin's client, which the first packet decides (a SYN's sender, a
+    /// SYN/ACK's receiver, else Zeek's guess by port). When that is not the first packet's sender,
+    /// the roles are flipped as Zeek flips them, and the history starts with `^`.
+    fn new(first: &LabelledPacket, draw_ladder: bool) -> Self {
+        let sender = Endpoint {
+            addr: first.src,
+            port: first.src_port,
+        };
+        let receiver = Endpoint {
+            addr: first.dst,
+            port: first.dst_port,
+        };
+        let flipped =
+            first_sender_side(Flags(first.flags.0), first.src_port, first.dst_port) == Side::Server;
+        let (orig, resp) = if flipped {
+            (receiver, sender)
+        } else {
+            (sender, receiver)
+        };
+        let mut zeek = ZeekConnection::default();
+        if flipped {
+            zeek.flip_roles();
+        }
+        OpenConnection {
+            orig,
+            resp,
+            start: first.time,
+            last: first.time,
+            packets: 0,
+            handshake_steps: Vec::new(),
+            teardown_steps: Vec::new(),
+            handshake_rtt: None,
+            syn_to_synack: None,
+            synack_to_ack: None,
+            teardown_duration: None,
+            active_closer: None,
+            repeats: 0,
+            anomalies: AnomalySet::default(),
+            handshake: None,
+            teardown: None,
+            zeek,
+            ladder: draw_ladder.then(Ladder::default),
+        }
+    }
+
+    fn add(&mut self, packet: &LabelledPacket) {
+        let from_orig = packet.src == self.orig.addr && packet.src_port == self.orig.port;
+        self.packets += 1;
+        self.start = self.start.min(packet.time);
+        self.last = self.last.max(packet.time);
+        self.handshake_steps
+            .extend_from_slice(&packet.handshake_steps);
+        if packet.teardown_steps.contains(&1) && self.active_closer.is_none() {
+            self.active_closer = Some(if from_orig {
+                ActiveCloser::Orig
+            } else {
+                ActiveCloser::Resp
+            });
+        }
+        self.teardown_steps
+            .extend_from_slice(&packet.teardown_steps);
+        self.handshake_rtt = self.handshake_rtt.or(packet.handshake_rtt);
+        self.syn_to_synack = self.syn_to_synack.or(packet.syn_to_synack);
+        self.synack_to_ack = self.synack_to_ack.or(packet.synack_to_ack);
+        self.teardown_duration = self.teardown_duration.or(packet.teardown_duration);
+        self.repeats += u32::from(packet.repeat);
+        self.anomalies.extend(packet.anomalies);
+        self.handshake = packet.conn_handshake.or(self.handshake);
+        self.teardown = packet.conn_teardown.or(self.teardown);
+        self.zeek.observe(&ZeekSegment {
+            from_orig,
+            flags: packet.flags,
+            seq: packet.seq,
+            ack: packet.ack,
+            payload_len: packet.payload_len,
+            window: packet.window,
+        });
+        if let Some(ladder) = &mut self.ladder {
+            ladder.add(packet, from_orig);
+        }
+    }
+
+    /// Both sides sent a FIN, or one sent a RST: nothing more is expected.
+    fn is_over(&self) -> bool {
+        self.zeek.is_over()
+    }
+
+    fn finish(self, file: &str, stream: u64) -> Finished {
+        // Zeek's own role reversal (a SYN answering the SYN/ACK seen first) reports the other
+        // side as the originator; the endpoints and the closer follow it.
+        let (orig, resp, active_closer) = if self.zeek.roles_reversed() {
+            let closer = self.active_closer.map(|closer| match closer {
+                ActiveCloser::Orig => ActiveCloser::Resp,
+                ActiveCloser::Resp => ActiveCloser::Orig,
+            });
+            (self.resp, self.orig, closer)
+        } else {
+            (self.orig, self.resp, self.active_closer)
+        };
+        let row = Row {
+            file: file.to_owned(),
+            stream,
+            orig,
+            resp,
+            start: self.start,
+            duration: self.last.saturating_sub(self.start),
+            handshake: self.handshake,
+            handshake_steps: self.handshake_steps,
+            handshake_rtt: self.handshake_rtt,
+            syn_to_synack: self.syn_to_synack,
+            synack_to_ack: self.synack_to_ack,
+            teardown: self.teardown,
+            teardown_steps: self.teardown_steps,
+            active_closer,
+            teardown_duration: self.teardown_duration,
+            packets: self.packets,
+            orig_bytes: self.zeek.orig_bytes(),
+            resp_bytes: self.zeek.resp_bytes(),
+            repeats: self.repeats,
+            anomalies: self.anomalies.iter().collect(),
+            conn_state: self.zeek.conn_state(),
+            history: self.zeek.history().to_owned(),
+        };
+        Finished {
+            row,
+            ladder: self.ladder,
+        }
+    }
+}
+
+/// How long a closed connection is kept for late packets, in capture time (Zeek's default
+/// `tcp_close_delay`).
+pub const LINGER: Seconds = Seconds::from_secs(5);
+
+/// The open connections of one capture, keyed by `tcp.stream`.
+#[derive(Debug)]
+pub struct Connections {
+    file: String,
+    draw_ladders: bool,
+    /// Boxed: the map's table holds room for more entries than it has, and a connection is large.
+    open: HashMap<u64, Box<OpenConnection>>,
+    /// Connections seen closing, oldest first, with the time of the packet that closed them.
+    closing: VecDeque<(Seconds, u64)>,
+    /// Streams whose rows were handed out already.
+    done: StreamSet,
+}
+
+impl Connections {
+    pub fn new(file: &str, draw_ladders: bool) -> Self {
+        Connections {
+            file: file.to_owned(),
+            draw_ladders,
+            open: HashMap::new(),
+            closing: VecDeque::new(),
+            done: StreamSet::default(),
+        }
+    }
+
+    /// Adds one packet; `emit` gets the connections that are over.
+    pub fn add(&mut self, packet: &LabelledPacket, emit: &mut impl FnMut(Finished)) {
+        self.emit_finished(packet.time, emit);
+        if self.done.contains(packet.stream) {
+            return;
+        }
+        let connection = self
+            .open
+            .entry(packet.stream)
+            .or_insert_with(|| Box::new(OpenConnection::new(packet, self.draw_ladders)));
+        let was_over = connection.is_over();
+        connection.add(packet);
+        if connection.is_over() && !was_over {
+            self.closing.push_back((packet.time, packet.stream));
+        }
+    }
+
+    fn emit_finished(&mut self, now: Seconds, emit: &mut impl FnMut(Finished)) {
+        while let Some(&(closed_at, stream)) = self.closing.front() {
+            if now.saturating_sub(closed_at) <= LINGER {
+                break;
+            }
+            self.closing.pop_front();
+            let Some(connection) = self.open.get(&stream) else {
+                continue;
+            };
+            if now.saturating_sub(connection.last) <= LINGER {
+                // Still sending after its close: look again later.
+                self.closing.push_back((connection.last, stream));
+                continue;
+            }
+            if let Some(connection) = self.open.remove(&stream) {
+                self.done.insert(stream);
+                emit(connection.finish(&self.file, stream));
+            }
+        }
+    }
+
+    /// The connections still open at the end of the capture, in stream order.
+    /// Connections whose rows are not handed out yet.
+    #[cfg(test)]
+    pub(crate) fn open_count(&self) -> usize {
+        self.open.len()
+    }
+
+    pub fn finish(mut self, emit: &mut impl FnMut(Finished)) {
+        let mut streams: Vec<u64> = self.open.keys().copied().collect();
+        streams.sort_unstable();
+        for stream in streams {
+            if let Some(connection) = self.open.remove(&stream) {
+                emit(connection.finish(&self.file, stream));
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! The seam between the engines that read captures and the fold that makes rows: one TCP
+//! segment of one frame with the plugin's labels for it.
+
+use std::net::IpAddr;
+
+use crate::vocab::seconds::Seconds;
+use tcpwave_core::{AnomalySet, Flags, HandshakeVerdict, TcpState, TeardownVerdict};
+
+/// What one frame tells about its TCP segment and the plugin's labels for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelledPacket {
+    pub frame: u64,
+    pub time: Seconds,
+    pub stream: u64,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub flags: Flags,
+    pub payload_len: u32,
+    pub seq: u32,
+    pub ack: u32,
+    pub window: u32,
+    pub handshake_steps: Vec<u8>,
+    pub teardown_steps: Vec<u8>,
+    pub repeat: bool,
+    pub state_client: Option<TcpState>,
+    pub state_server: Option<TcpState>,
+    /// False when a step's ack does not fit (`tcpwave.ack_ok == 0`).
+    pub ack_ok: bool,
+    pub expected_ack: Option<u32>,
+    pub handshake_rtt: Option<Seconds>,
+    pub syn_to_synack: Option<Seconds>,
+    pub synack_to_ack: Option<Seconds>,
+    pub teardown_duration: Option<Seconds>,
+    pub conn_handshake: Option<HandshakeVerdict>,
+    pub conn_teardown: Option<TeardownVerdict>,
+    /// The plugin's expert items on this packet.
+    pub anomalies: AnomalySet,
+}

@@ -1,0 +1,8 @@
+//! What the commands print: rows as a table, CSV or JSON, tallies as text, a ladder as text, and
+//! the whole report as one HTML page.
+
+pub mod html;
+pub mod ladder_text;
+pub mod output_file;
+pub mod rows;
+pub mod summary_text;

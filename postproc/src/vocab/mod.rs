@@ -1,0 +1,5 @@
+//! Words and values every layer of the CLI shares.
+
+pub mod fatal;
+pub mod seconds;
+pub mod words;
