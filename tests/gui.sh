@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# GUI test: the real Wireshark (Debian's wireshark-qt) under Xvfb, with the plugin in the personal
-# plugin folder and the tcpwave profile (postproc/profile/tcpwave), opens a kernel capture filtered
-# by `tcpwave.step == 3` and saves a screenshot. Fails when
+# GUI test: the real Wireshark (Debian's wireshark-qt) under Xvfb, with the plugin in a private
+# plugin folder (scripts/private-tshark.sh, which also runs everything as nobody when started as
+# root) and the tcpwave profile (postproc/profile/tcpwave), opens a kernel capture filtered by
+# `tcpwave.step == 3` and saves a screenshot. Fails when
 #   - `tshark -G plugins` does not list the plugin,
 #   - Wireshark shows any window but its main one (errors are modal dialogs, not stderr),
 #   - the status bar does not read the capture's packet count and the expected displayed count, or
 #     the packet list does not show the expected frames under the profile's columns,
 #   - Wireshark does not quit cleanly.
 # The status bar and the packet list are read through AT-SPI, as a screen reader would
-# (tests/gui_atspi.py). Installs what is missing.
+# (tests/gui_atspi.py). Installs what is missing (run through cargo test, only with
+# TCPWAVE_SYSTEM_TESTS=1: see tests/gui.rs).
 #   bash tests/gui.sh [PLUGIN.so OUTDIR]    (default: builds the plugin and writes target/gui/)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
-bash "$repo/tests/setup.sh" wireshark-qt xvfb xauth imagemagick xdotool dbus-daemon dbus-bin \
+bash "$repo/scripts/setup.sh" wireshark-qt xvfb xauth imagemagick xdotool dbus-daemon dbus-bin \
     dbus-session-bus-common at-spi2-core gir1.2-atspi-2.0 python3-gi
 
 if (($# == 0)); then
@@ -28,33 +30,44 @@ filter='tcpwave.step == 3'
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+chmod 0755 "$work"
+# The harness: $work/plugins/<release>/epan/tcpwave.so, the private HOME $work/home, and $work/run,
+# which runs a command as the private user (nobody when started as root: Wireshark run as root
+# ignores WIRESHARK_PLUGIN_DIR and the personal plugin folder) with that HOME and plugin folder.
+bash "$repo/scripts/private-tshark.sh" --system-plugins "$plugin" "$work" >/dev/null
 home=$work/home
-version=$(basename "$(tshark -G folders 2>/dev/null | sed -n 's/^Global Plugins:[[:space:]]*//p')")
-installed=$home/.local/lib/wireshark/plugins/$version/epan/tcpwave.so
-mkdir -p "$(dirname "$installed")" "$home/.config/wireshark/profiles" "$work/run"
-cp "$plugin" "$installed"
-cp -r "$repo/postproc/profile/tcpwave" "$home/.config/wireshark/profiles/"
+installed=$(echo "$work"/plugins/*/epan/tcpwave.so)
+# What the private user reads, staged readable by everyone; the user copies it into its own HOME,
+# so that Wireshark may write beside it (a profile's recent files), and works in $session.
+stage=$work/stage session=$home/session
+mkdir -p "$stage"
+cp -r "$repo/postproc/profile/tcpwave" "$stage/profile"
 # Without a window manager the main window is 750x550, too narrow for the profile's columns.
-cat >"$home/.config/wireshark/recent_common" <<'RECENT'
+cat >"$stage/recent_common" <<'RECENT'
 gui.geometry_main_x: 0
 gui.geometry_main_y: 0
 gui.geometry_main_width: 1200
 gui.geometry_main_height: 640
 RECENT
-cp "${TCPWAVE_SHARED:-$repo/../shared}/captures/kernel/$capture" "$repo/tests/gui_atspi.py" "$work/"
-# What the session writes, empty if it dies before writing it.
-touch "$work"/{screen.tsv,windows.tsv,exit-status,wireshark.log}
-chmod 0700 "$work/run"
+cp "${TCPWAVE_SHARED:-$repo/../shared}/captures/kernel/$capture" "$repo/tests/gui_atspi.py" "$stage/"
+chmod -R a+rX "$stage"
+"$work/run" sh -c '
+    set -e
+    stage=$1 session=$2
+    mkdir -p "$HOME/.config/wireshark/profiles" "$HOME/run" "$session"
+    chmod 0700 "$HOME/run"
+    cp -r "$stage/profile" "$HOME/.config/wireshark/profiles/tcpwave"
+    cp "$stage/recent_common" "$HOME/.config/wireshark/"
+    cp "$stage/$3" "$stage/gui_atspi.py" "$session/"
+    # What the session writes, empty if it dies before writing it.
+    touch "$session/screen.tsv" "$session/windows.tsv" "$session/exit-status" "$session/wireshark.log"
+' sh "$stage" "$session" "$capture"
 
-# Wireshark run as root ignores the personal plugin folder: as root, run everything as nobody.
-as_user=()
-if [ "$(id -u)" -eq 0 ]; then
-    chown -R 65534:65534 "$work"
-    as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-fi
+# A clean environment for the GUI, as the private user, in the session folder.
 run() {
-    (cd "$work" && "${as_user[@]}" env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$home" \
-        XDG_RUNTIME_DIR="$work/run" LANG=C.UTF-8 "$@")
+    (cd "$session" && "$work/run" env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$home" \
+        XDG_CONFIG_HOME="$home/.config" WIRESHARK_PLUGIN_DIR="$work/plugins" \
+        XDG_RUNTIME_DIR="$home/run" LANG=C.UTF-8 "$@")
 }
 
 if ! run tshark -G plugins |
@@ -117,13 +130,13 @@ run xvfb-run -a -s '-screen 0 1280x720x24 -noreset' dbus-run-session -- \
     >"$work/session.log" 2>&1 || true
 
 mkdir -p "$out"
-if [ -f "$work/screenshot.png" ]; then
-    cp "$work/screenshot.png" "$out/wireshark-step3.png"
+if [ -f "$session/screenshot.png" ]; then
+    cp "$session/screenshot.png" "$out/wireshark-step3.png"
 fi
 
 # The lines gui_atspi.py printed under one tag, without the tag, fields separated by " | ".
-screen() { awk -F'\t' -v tag="$1" '$1 == tag {$1 = ""; print substr($0, 4)}' OFS=' | ' "$work/screen.tsv"; }
-others=$(awk -F'\t' -v name="$capture" '$2 != name {printf "\"%s\" ", $2}' "$work/windows.tsv")
+screen() { awk -F'\t' -v tag="$1" '$1 == tag {$1 = ""; print substr($0, 4)}' OFS=' | ' "$session/screen.tsv"; }
+others=$(awk -F'\t' -v name="$capture" '$2 != name {printf "\"%s\" ", $2}' "$session/windows.tsv")
 failures=()
 if [ -n "$others" ] || [ -n "$(screen dialog)" ]; then
     # What the window shows behind a dialog is beside the point: an invalid filter, for one, leaves
@@ -148,15 +161,15 @@ else
     if [ "$columns" != "$profile_columns" ]; then
         failures+=("the packet list's columns are [$columns], the profile's [$profile_columns]")
     fi
-    if [ "$(cat "$work/exit-status")" != 0 ]; then
-        failures+=("Wireshark exited with status $(cat "$work/exit-status"), not 0")
+    if [ "$(cat "$session/exit-status")" != 0 ]; then
+        failures+=("Wireshark exited with status $(cat "$session/exit-status"), not 0")
     fi
 fi
 
 if ((${#failures[@]})); then
     printf 'gui: FAIL: %s\n' "${failures[@]}" >&2
     echo "gui: screenshot $out/wireshark-step3.png; Wireshark's and the session's output:" >&2
-    cat "$work/wireshark.log" "$work/session.log" >&2
+    cat "$session/wireshark.log" "$work/session.log" >&2
     exit 1
 fi
 echo "gui: ok: '$filter' shows frames [${expected//$'\n'/ }] of $total packets;" \

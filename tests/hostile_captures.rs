@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use tcpwave_tests::pcap::{ip_frame, PcapWriter, Segment, ACK, FIN, PROTOCOL_TCP, PSH, RST, SYN};
-use tcpwave_tests::{boolean_digits, fields_args, parse_fields, Run, Tshark};
+use tcpwave_tests::{boolean_digits, fields_args, parse_fields, PrivateTshark, Run};
 use tempfile::TempDir;
 
 /// Columns compared with and without tcpwave.
@@ -136,8 +136,8 @@ impl Row {
 /// tshark with and without tcpwave, and a folder both can read for the captures.
 struct Lab {
     dir: TempDir,
-    with: Tshark,
-    without: Tshark,
+    with: PrivateTshark,
+    without: PrivateTshark,
 }
 
 impl Lab {
@@ -150,8 +150,8 @@ impl Lab {
             .expect("a readable folder");
         Lab {
             dir,
-            with: Tshark::with_plugin(),
-            without: Tshark::without_plugin(),
+            with: PrivateTshark::with_plugin(),
+            without: PrivateTshark::without_plugin(),
         }
     }
 
@@ -211,7 +211,7 @@ impl Lab {
     }
 
     /// Runs tshark under GNU time, which reports its peak resident memory in KiB.
-    fn measured_run(&self, tshark: &Tshark, args: Vec<String>) -> (Run, u64) {
+    fn measured_run(&self, tshark: &PrivateTshark, args: Vec<String>) -> (Run, u64) {
         let report = self.dir.path().join("peak_rss");
         let report_arg = report.to_string_lossy();
         let run = tshark.run_with(

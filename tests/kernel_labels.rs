@@ -8,7 +8,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use tcpwave_tests::{
-    boolean_digits, expected_dir, expected_file, expected_labels, labelled_captures, name, Tshark,
+    boolean_digits, expected_dir, expected_file, expected_labels, labelled_captures, name,
+    PrivateTshark,
 };
 
 /// The expected files' columns, in order, and the field each one is.
@@ -107,7 +108,7 @@ fn compare(
 
 #[test]
 fn every_kernel_and_partial_capture_is_labelled_as_its_expected_file_says() {
-    let tshark = Tshark::with_plugin();
+    let tshark = PrivateTshark::with_plugin();
     let fields: Vec<&str> = COLUMNS.iter().map(|(_, field)| *field).collect();
     let captures = labelled_captures();
     let mut report = String::new();

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use tcpwave_tests::{fields_args, kernel_capture, parse_fields, Tshark};
+use tcpwave_tests::{fields_args, kernel_capture, parse_fields, PrivateTshark};
 
 const PANIC_FRAME: &str = "3";
 
@@ -14,7 +14,7 @@ fn client_closes_first() -> PathBuf {
 
 #[test]
 fn a_panic_becomes_an_expert_error_on_its_frame_and_later_frames_are_still_labelled() {
-    let tshark = Tshark::with_plugin();
+    let tshark = PrivateTshark::with_plugin();
     let capture = tshark.readable_copy(&client_closes_first());
     let fields = [
         "frame.number",
@@ -66,7 +66,7 @@ fn a_panic_becomes_an_expert_error_on_its_frame_and_later_frames_are_still_label
 
 #[test]
 fn without_the_hook_no_frame_has_an_internal_error() {
-    let tshark = Tshark::with_plugin();
+    let tshark = PrivateTshark::with_plugin();
     let capture = tshark.readable_copy(&client_closes_first());
     let rows = tshark.fields(
         &capture,

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use tcpwave_tests::{
     captures, expected_column, expected_labels, kernel_capture, labelled_captures, name,
-    nanoseconds, Tshark,
+    nanoseconds, PrivateTshark,
 };
 
 /// Every per-packet tcpwave field, after the frame number.
@@ -99,7 +99,7 @@ fn compare_runs(
 
 #[test]
 fn two_passes_label_like_one() {
-    let tshark = Tshark::with_plugin();
+    let tshark = PrivateTshark::with_plugin();
     let mut report = String::new();
     for capture in labelled_captures() {
         let copy = tshark.readable_copy(&capture);
@@ -122,7 +122,7 @@ fn two_passes_label_like_one() {
 
 #[test]
 fn display_filter_shows_the_step_rows_unchanged() {
-    let tshark = Tshark::with_plugin();
+    let tshark = PrivateTshark::with_plugin();
     let mut report = String::new();
     for capture in labelled_captures() {
         let copy = tshark.readable_copy(&capture);
@@ -169,7 +169,7 @@ fn display_filter_shows_the_step_rows_unchanged() {
 
 #[test]
 fn verdicts_on_every_tcp_packet_of_two_pass_runs_only() {
-    let tshark = Tshark::with_plugin();
+    let tshark = PrivateTshark::with_plugin();
     let fields = [
         "frame.number",
         "tcp.stream",
@@ -221,7 +221,7 @@ fn verdicts_on_every_tcp_packet_of_two_pass_runs_only() {
 #[test]
 fn handshake_times_match_the_frame_times() {
     const TOLERANCE_NS: i128 = 1_000;
-    let tshark = Tshark::with_plugin();
+    let tshark = PrivateTshark::with_plugin();
     let fields = [
         "frame.number",
         "tcp.stream",
@@ -285,7 +285,7 @@ fn handshake_times_match_the_frame_times() {
 }
 
 /// `tshark -q -z tcpwave,tree` as counts by topic path ("Steps/Handshake 1 (SYN)").
-fn statistics(tshark: &Tshark, capture: &Path, options: &[&str]) -> BTreeMap<String, u64> {
+fn statistics(tshark: &PrivateTshark, capture: &Path, options: &[&str]) -> BTreeMap<String, u64> {
     let mut args = vec![
         "-q",
         "-z",
@@ -344,7 +344,7 @@ fn step_topic(column: &str, number: &str) -> String {
 
 /// Steps and repeats counted from the hand-written expected labels; connections and their
 /// verdicts from the tcp.stream numbers and [`VERDICTS`].
-fn expected_statistics(tshark: &Tshark, capture: &Path) -> BTreeMap<String, u64> {
+fn expected_statistics(tshark: &PrivateTshark, capture: &Path) -> BTreeMap<String, u64> {
     let mut counts = BTreeMap::new();
     let mut add = |topic: String| *counts.entry(topic).or_insert(0) += 1;
     let (header, rows) = expected_labels(capture);
@@ -383,7 +383,7 @@ fn expected_statistics(tshark: &Tshark, capture: &Path) -> BTreeMap<String, u64>
 
 #[test]
 fn statistics_tree_counts_the_expected_labels_in_one_pass_and_two() {
-    let tshark = Tshark::with_plugin();
+    let tshark = PrivateTshark::with_plugin();
     let mut report = String::new();
     for capture in labelled_captures() {
         let copy = tshark.readable_copy(&capture);
@@ -414,7 +414,7 @@ fn statistics_tree_counts_the_expected_labels_in_one_pass_and_two() {
 /// infos must still be counted when nothing reads the fields.
 #[test]
 fn summary_mode_filters_on_the_fields_and_counts_the_expert_infos() {
-    let tshark = Tshark::with_plugin();
+    let tshark = PrivateTshark::with_plugin();
     let mut report = String::new();
     for capture in captures("kernel") {
         let copy = tshark.readable_copy(&capture);
@@ -471,7 +471,7 @@ fn summary_mode_filters_on_the_fields_and_counts_the_expert_infos() {
 /// field, no expert info, nothing a filter on it matches, and no complaint on stderr.
 #[test]
 fn a_disabled_tcpwave_adds_nothing() {
-    let tshark = Tshark::with_plugin();
+    let tshark = PrivateTshark::with_plugin();
     let copy = tshark.readable_copy(&kernel_capture("refused.pcap"));
     let path = copy.to_str().expect("a UTF-8 path");
     let disabled = ["--disable-protocol", "tcpwave"];

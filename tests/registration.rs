@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use tcpwave_tests::Tshark;
+use tcpwave_tests::PrivateTshark;
 
 /// The public fields (users type them in filters, the CLI reads them) and their types.
 const FIELDS: &[(&str, &str)] = &[
@@ -27,16 +27,16 @@ const FIELDS: &[(&str, &str)] = &[
 #[test]
 fn plugin_is_listed_only_when_installed() {
     // with_plugin() fails unless `tshark -G plugins` lists tcpwave.so.
-    Tshark::with_plugin();
+    PrivateTshark::with_plugin();
     assert!(
-        !Tshark::without_plugin().loads_tcpwave(),
+        !PrivateTshark::without_plugin().loads_tcpwave(),
         "tshark loads a tcpwave.so from outside the private plugin folder"
     );
 }
 
 #[test]
 fn public_fields_are_registered_with_their_types() {
-    let tshark = Tshark::with_plugin();
+    let tshark = PrivateTshark::with_plugin();
     let run = tshark.run(["-G", "fields"]);
     let stdout = run.expect_clean();
     // "F<TAB>name<TAB>filter name<TAB>type<TAB>parent..." for fields, "P<TAB>name<TAB>filter name" for protocols.

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::Instant;
 
-use tcpwave_tests::{captures, fields_args, name, Tshark};
+use tcpwave_tests::{captures, fields_args, name, PrivateTshark};
 
 /// A broad look at each packet's dissection by everything but tcpwave.
 const FIELDS: &[&str] = &[
@@ -40,7 +40,7 @@ struct Outcome {
     labelled: usize,
 }
 
-fn check(with: &Tshark, without: &Tshark, capture: &Path) -> Outcome {
+fn check(with: &PrivateTshark, without: &PrivateTshark, capture: &Path) -> Outcome {
     let copy = with.readable_copy(capture);
     let read = ["-r".to_string(), copy.to_string_lossy().into_owned()];
     let plain = without.run(read.iter().cloned().chain(fields_args(FIELDS)));
@@ -110,8 +110,8 @@ fn check(with: &Tshark, without: &Tshark, capture: &Path) -> Outcome {
 #[test]
 fn tcpwave_changes_nothing_else_on_the_tcpdump_corpus() {
     let files = captures("tcpdump");
-    let with = Tshark::with_plugin();
-    let without = Tshark::without_plugin();
+    let with = PrivateTshark::with_plugin();
+    let without = PrivateTshark::without_plugin();
     let workers = thread::available_parallelism().map_or(2, |n| n.get());
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());

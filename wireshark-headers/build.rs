@@ -6,9 +6,12 @@
 //! declared functions after the real ones (probe/signatures.c), then sets
 //! `cfg(real_headers)`.
 //!
+//! The supported releases are the rows of `releases.tsv` (the one list the
+//! build, the CLI and the scripts read), each with its `include/wireshark-X.Y.h`.
 //! The version is `TCPWAVE_WIRESHARK` (e.g. `4.4`) when set, else that of the
-//! `tshark` on PATH, else 4.0. The Rust side sees it as `cfg(wireshark = "4.4")`
-//! and as `WIRESHARK_MAJOR`/`WIRESHARK_MINOR`, which come from the header.
+//! `tshark` on PATH, else the first row's. The Rust side sees it as
+//! `cfg(wireshark = "4.4")` and as `WIRESHARK_MAJOR`/`WIRESHARK_MINOR`, which
+//! come from the header.
 //!
 //! The real headers are looked for through pkg-config, or in the directory
 //! named by `TCPWAVE_WIRESHARK_INCLUDE` (e.g. headers unpacked from another
@@ -24,15 +27,16 @@ use std::process::Command;
 
 use bindgen::callbacks::{IntKind, ParseCallbacks};
 
-/// Wireshark releases there are declarations for, oldest first.
-const SUPPORTED: [&str; 4] = ["4.0", "4.2", "4.4", "4.6"];
-const DEFAULT: &str = "4.0";
+/// The supported Wireshark releases, one row each, oldest first: a header line, then
+/// tab-separated columns of which the first is the release (`4.0`).
+const RELEASES: &str = "releases.tsv";
 const LAYOUT_PROBE: &str = "probe/layout_probe.c";
 const SIGNATURE_PROBE: &str = "probe/signatures.c";
 /// Structs the headers declare only up to the last member the plugin reads.
 const PREFIX_STRUCTS: &str = "_fvalue_t|field_info|_packet_info|_tree_data_t";
 
 fn main() {
+    println!("cargo::rerun-if-changed={RELEASES}");
     println!("cargo::rerun-if-env-changed=TCPWAVE_WIRESHARK");
     println!("cargo::rerun-if-env-changed=TCPWAVE_WIRESHARK_INCLUDE");
     println!("cargo::rerun-if-env-changed=WIRESHARK_HEADERS_NO_PROBE");
@@ -40,31 +44,72 @@ fn main() {
     println!("cargo::rerun-if-changed={LAYOUT_PROBE}");
     println!("cargo::rerun-if-changed={SIGNATURE_PROBE}");
     println!("cargo::rustc-check-cfg=cfg(real_headers)");
-    let values = SUPPORTED.map(|version| format!("\"{version}\"")).join(", ");
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let supported = supported_releases(&manifest_dir.join(RELEASES));
+    let values = supported
+        .iter()
+        .map(|version| format!("\"{version}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
     println!("cargo::rustc-check-cfg=cfg(wireshark, values({values}))");
 
-    let (version, source) = chosen_version();
+    let (version, source) = chosen_version(&supported);
+    let version = version.as_str();
     println!("cargo::warning=tcpwave: building for Wireshark {version} (from {source})");
     println!("cargo::rustc-cfg=wireshark=\"{version}\"");
 
-    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").unwrap());
     let header = manifest_dir.join(format!("include/wireshark-{version}.h"));
     println!("cargo::rerun-if-changed={}", header.display());
+    assert!(
+        header.is_file(),
+        "{RELEASES} lists Wireshark {version}, but {} is missing: copy the newest \
+         include/wireshark-X.Y.h to it, set its WIRESHARK_VERSION_MINOR, and check it against \
+         the real {version} headers (scripts/wireshark-releases.sh {version})",
+        header.display()
+    );
 
     generate_bindings(&header, &out_dir.join("bindings.rs"));
     check_against_real_headers(version, &manifest_dir, &header, &out_dir);
 }
 
+/// The releases of `releases.tsv`: the first column of every row after the header, in order.
+fn supported_releases(table: &Path) -> Vec<String> {
+    let text = fs::read_to_string(table)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", table.display()));
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default();
+    assert!(
+        header.starts_with("release\t"),
+        "{} must start with a header line whose first column is `release`: {header:?}",
+        table.display()
+    );
+    let releases: Vec<String> = lines
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let release = line.split('\t').next().unwrap_or_default().trim();
+            assert!(
+                major_minor(release).as_deref() == Some(release),
+                "{}: `{release}` is not a major.minor release in row {line:?}",
+                table.display()
+            );
+            release.to_owned()
+        })
+        .collect();
+    assert!(!releases.is_empty(), "{} lists no release", table.display());
+    releases
+}
+
 /// The `major.minor` to build for and where it came from.
-fn chosen_version() -> (&'static str, String) {
+fn chosen_version(supported: &[String]) -> (String, String) {
+    let find = |version: &str| supported.iter().find(|known| *known == version).cloned();
     if let Some(setting) = env::var_os("TCPWAVE_WIRESHARK") {
         let setting = setting.to_string_lossy();
-        let version = supported(setting.trim()).unwrap_or_else(|| {
+        let version = find(setting.trim()).unwrap_or_else(|| {
             panic!(
                 "TCPWAVE_WIRESHARK={setting} is not a supported Wireshark version; \
-                 supported: {}",
-                SUPPORTED.join(", ")
+                 supported ({RELEASES}): {}",
+                supported.join(", ")
             )
         });
         return (version, format!("TCPWAVE_WIRESHARK={setting}"));
@@ -76,25 +121,24 @@ fn chosen_version() -> (&'static str, String) {
                 println!("cargo::rerun-if-changed={}", dir.display());
             }
         }
-        return (DEFAULT, "the default: no tshark on PATH".to_owned());
+        return (
+            supported[0].clone(),
+            "the default, the first row of releases.tsv: no tshark on PATH".to_owned(),
+        );
     };
     println!("cargo::rerun-if-changed={}", tshark.display());
     let found = major_minor(&first_line).unwrap_or_else(|| {
         panic!("cannot read a Wireshark version from `tshark --version`: {first_line}")
     });
-    let version = supported(&found).unwrap_or_else(|| {
+    let version = find(&found).unwrap_or_else(|| {
         panic!(
             "{} is Wireshark {found}, for which tcpwave has no declarations \
-             (supported: {}); set TCPWAVE_WIRESHARK to one of those to build anyway",
+             (supported, from {RELEASES}: {}); set TCPWAVE_WIRESHARK to one of those to build anyway",
             tshark.display(),
-            SUPPORTED.join(", ")
+            supported.join(", ")
         )
     });
     (version, format!("{}: {first_line}", tshark.display()))
-}
-
-fn supported(version: &str) -> Option<&'static str> {
-    SUPPORTED.into_iter().find(|known| *known == version)
 }
 
 /// The tshark on PATH and the first line of its `--version`, e.g.

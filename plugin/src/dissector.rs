@@ -1,45 +1,36 @@
 //! The post-dissector, after Wireshark's TRANSUM: the fields it needs from TCP are resolved at
 //! handoff, each frame is labelled on the first pass (the only pass on which those fields are
-//! there to read) and every pass renders the stored labels.
+//! there to read) and every pass renders the stored labels, kept in [`file_state`]. Labelled
+//! frames go to the protocol's tap, for the statistics.
 
 use std::collections::HashMap;
 use std::ffi::{c_int, CString};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::OnceLock;
 
-use tcpwave_core::{Capture, Flags, Segment, Step, View};
+use tcpwave_core::{Flags, Segment, Step, View};
 
-use crate::ffi::{self, ForeignField, Item, Node, Packet, Registration, Tree};
-use crate::fields::{
-    anomaly_expert, Field, Subtree, EXPERTS, FIELDS, INTERNAL_ERROR, SUBTREE_COUNT,
+use crate::epan::{
+    self, ForeignField, Item, Node, PacketInfo, ProtocolCallbacks, Registration, Tap, Tree,
 };
-use crate::stats;
+use crate::file_state::{self, FileState};
+use crate::hf::{self, anomaly_expert, Field, Subtree, INTERNAL_ERROR, PROTOCOL, SUBTREE_COUNT};
 
 static REGISTRATION: OnceLock<&'static Registration> = OnceLock::new();
 static TCP_FIELDS: OnceLock<TcpFields> = OnceLock::new();
+/// The protocol's tap, through which labelled frames reach the statistics.
+static TAP: OnceLock<Tap> = OnceLock::new();
 /// Whether TCP's fields are asked for now (see [`want_fields_while_enabled`], [`want_fields_for`]).
 static FIELDS_WANTED: AtomicBool = AtomicBool::new(true);
-/// What the plugin knows of the open capture file; None between files.
-static STATE: Mutex<Option<State>> = Mutex::new(None);
 /// Frame on which to panic on purpose, to test that a panic stays inside the plugin.
 static PANIC_FRAME: OnceLock<Option<u32>> = OnceLock::new();
-
-#[derive(Default)]
-struct State {
-    capture: Capture,
-    /// The TCP layers of the frame being read, kept to spare an allocation per frame.
-    layers: Vec<Segment>,
-    /// Item summaries by `View::summary_key`: a capture has few distinct ones, and formatting one
-    /// per packet would cost more than everything else tcpwave does.
-    summaries: HashMap<u32, CString>,
-}
 
 /// Ids of the protocols and fields a TCP layer is read from. Ports, sequence numbers and flags
 /// come straight from the header bytes under the `tcp` item, and the source address from those
 /// under the `ip` or `ipv6` item; each field Wireshark must build for a post-dissector costs it
-/// work on every packet (asking for the three protocols costs 4.0 about 1% more instructions), so
-/// of TCP's fields only what TCP computes is asked for, and the protocols only from the Wireshark
-/// releases that would otherwise leave their items out.
+/// work on every packet (README, Benchmark), so of TCP's fields only what TCP computes is asked
+/// for, and the protocols only from the Wireshark releases that would otherwise leave their items
+/// out.
 struct TcpFields {
     ip: ForeignField,
     ipv6: ForeignField,
@@ -62,7 +53,7 @@ impl TcpFields {
 
     fn wanted(&self) -> Vec<c_int> {
         let mut wanted = vec![self.stream.id(), self.len.id()];
-        if ffi::PROTOCOL_ITEMS_MUST_BE_ASKED_FOR {
+        if epan::PROTOCOL_ITEMS_MUST_BE_ASKED_FOR {
             wanted.extend([self.ip.id(), self.ipv6.id(), self.tcp.id()]);
         }
         wanted
@@ -73,14 +64,17 @@ impl TcpFields {
 const IPV4_SOURCE: std::ops::Range<usize> = 12..16;
 const IPV6_SOURCE: std::ops::Range<usize> = 8..24;
 
-pub fn register() {
-    let registration = ffi::register_protocol(
-        c"tcpwave",
-        c"tcpwave",
-        c"tcpwave",
-        FIELDS,
+/// Registers the protocol, its fields and the post-dissector calling `callbacks`, and the tap
+/// the statistics listen to (it must exist before they attach to it).
+pub fn register(callbacks: ProtocolCallbacks) {
+    let registration = epan::register_protocol(
+        PROTOCOL,
+        PROTOCOL,
+        PROTOCOL,
+        hf::fields(),
         SUBTREE_COUNT,
-        EXPERTS,
+        hf::experts(),
+        callbacks,
     );
     REGISTRATION.get_or_init(|| registration);
     PANIC_FRAME.get_or_init(|| {
@@ -88,7 +82,7 @@ pub fn register() {
             .ok()
             .and_then(|v| v.parse().ok())
     });
-    stats::register_tap();
+    TAP.get_or_init(|| epan::register_tap(PROTOCOL));
 }
 
 pub fn handoff() {
@@ -101,12 +95,12 @@ pub fn handoff() {
     TCP_FIELDS.get_or_init(|| fields);
 }
 
-/// Asks for TCP's fields only while first passes run in hidden trees. Asking costs Wireshark
-/// about as much per packet as all of tcpwave's own work, and a visible tree (`tshark -V`, 4.0's
-/// `-T fields`) holds every item anyway. Wireshark's programs dissect a file's first pass in one
+/// Asks for TCP's fields only while first passes run in hidden trees. Asking costs Wireshark work
+/// on every packet (README, Benchmark), and a visible tree (`tshark -V`, 4.0's `-T fields`) holds
+/// every item anyway. Wireshark's programs dissect a file's first pass in one
 /// kind of tree (tshark in one tree throughout, the GUI and `tshark -2` in hidden ones), so each
 /// first-pass packet tells what the next will need.
-fn want_fields_for(packet: &Packet, registration: &Registration, fields: &TcpFields) {
+fn want_fields_for(packet: &PacketInfo, registration: &Registration, fields: &TcpFields) {
     let needed = !packet.tree_is_visible();
     if FIELDS_WANTED.load(Ordering::Relaxed) == needed {
         return;
@@ -124,21 +118,22 @@ fn want_fields_for(packet: &Packet, registration: &Registration, fields: &TcpFie
 /// Asks Wireshark for TCP's fields, or stops asking, and remembers which.
 fn set_fields_wanted(registration: &Registration, fields: &TcpFields, wanted: bool) {
     FIELDS_WANTED.store(wanted, Ordering::Relaxed);
-    ffi::want_fields(
+    epan::want_fields(
         registration,
         &if wanted { fields.wanted() } else { Vec::new() },
     );
 }
 
 pub fn file_opened() {
-    *state() = Some(State::default());
+    file_state::open();
     want_fields_while_enabled();
 }
 
 /// Asks for TCP's fields from the start of each file, but only while tcpwave is enabled: as long
 /// as a post-dissector asks for fields, enabled or not, tshark builds every packet's protocol tree
-/// even in summary mode (`tshark -r CAP`, 1.5x the time). Wireshark runs the init routine that
-/// calls this before it dissects a file, and again after protocols are enabled or disabled.
+/// even in summary mode (`tshark -r CAP`), which then takes much longer (README, Benchmark).
+/// Wireshark runs the init routine that calls this before it dissects a file, and again after
+/// protocols are enabled or disabled.
 fn want_fields_while_enabled() {
     let (Some(registration), Some(fields)) = (REGISTRATION.get(), TCP_FIELDS.get()) else {
         return;
@@ -147,15 +142,10 @@ fn want_fields_while_enabled() {
 }
 
 pub fn file_closed() {
-    *state() = None;
+    file_state::close();
 }
 
-/// The plugin's state, even if a panic interrupted an earlier packet while it held the lock.
-fn state() -> MutexGuard<'static, Option<State>> {
-    STATE.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-pub fn dissect(packet: &Packet) {
+pub fn dissect(packet: &PacketInfo) {
     let (Some(registration), Some(fields)) = (REGISTRATION.get(), TCP_FIELDS.get()) else {
         return;
     };
@@ -163,34 +153,31 @@ pub fn dissect(packet: &Packet) {
     if PANIC_FRAME.get().copied().flatten() == Some(frame) {
         panic!("panic requested by TCPWAVE_TEST_PANIC_FRAME on frame {frame}");
     }
-    let mut guard = state();
-    let State {
-        capture,
-        layers,
-        summaries,
-    } = guard.get_or_insert_with(State::default);
-    let first_pass = capture.is_unseen(frame);
-    if first_pass {
-        want_fields_for(packet, registration, fields);
-        read_tcp_layers(packet, fields, layers);
-        capture.observe_frame(frame, layers);
-    }
-    let mut labelled = false;
-    for view in capture.views(frame, !first_pass) {
-        render(packet, registration, &view, summaries);
-        labelled = true;
-    }
-    if labelled {
-        stats::queue(packet);
+    let labelled = file_state::with_open_file(|state| {
+        let FileState {
+            capture,
+            layers,
+            summaries,
+        } = state;
+        let first_pass = capture.is_unseen(frame);
+        if first_pass {
+            want_fields_for(packet, registration, fields);
+            read_tcp_layers(packet, fields, layers);
+            capture.observe_frame(frame, layers);
+        }
+        let mut labelled = false;
+        for view in capture.views(frame, !first_pass) {
+            render(packet, registration, &view, summaries);
+            labelled = true;
+        }
+        labelled
+    });
+    if let (true, Some(tap)) = (labelled, TAP.get()) {
+        packet.queue_tap(*tap);
     }
 }
 
-/// Runs `read` on what the plugin knows of the open capture file, if one is open.
-pub fn with_capture<T>(read: impl FnOnce(&Capture) -> T) -> Option<T> {
-    state().as_ref().map(|state| read(&state.capture))
-}
-
-pub fn report_internal_error(packet: &Packet, message: &str) {
+pub fn report_internal_error(packet: &PacketInfo, message: &str) {
     let Some(registration) = REGISTRATION.get() else {
         return;
     };
@@ -203,7 +190,7 @@ pub fn report_internal_error(packet: &Packet, message: &str) {
 
 /// The TCP layers of the frame, outermost first. TCP headers quoted inside ICMP errors sit below
 /// the ICMP item rather than at the top, so they are not taken for packets of the connection.
-fn read_tcp_layers(packet: &Packet, fields: &TcpFields, layers: &mut Vec<Segment>) {
+fn read_tcp_layers(packet: &PacketInfo, fields: &TcpFields, layers: &mut Vec<Segment>) {
     layers.clear();
     let mut ip_header = [0u8; 24];
     let mut source = 0..0;
@@ -224,7 +211,7 @@ fn read_tcp_layers(packet: &Packet, fields: &TcpFields, layers: &mut Vec<Segment
 /// A TCP header (RFC 793 section 3.1, RFC 3540 for the NS bit) up to its flags, or nothing for
 /// a header cut short.
 fn read_segment(
-    packet: &Packet,
+    packet: &PacketInfo,
     fields: &TcpFields,
     tcp: Node<'_>,
     source_address: &[u8],
@@ -257,7 +244,7 @@ fn read_segment(
         time_ns: packet.time_ns(),
         stream: stream?,
         sender: endpoint_key(source_address, source_port),
-        flags: Flags(u16::from(header[12] & 0x01) << 8 | u16::from(header[13])),
+        flags: Flags::from_header_bytes(header[12], header[13]),
         seq: word(4),
         ack: word(8),
         payload_len: payload_len.unwrap_or(0),
@@ -277,7 +264,7 @@ fn endpoint_key(address: &[u8], port: u16) -> u64 {
 }
 
 fn render(
-    packet: &Packet,
+    packet: &PacketInfo,
     registration: &Registration,
     view: &View<'_>,
     summaries: &mut HashMap<u32, CString>,

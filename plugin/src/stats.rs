@@ -1,16 +1,17 @@
 //! The statistics tree, `tshark -z tcpwave,tree` and Statistics → tcpwave in the GUI: connections
-//! by handshake and teardown verdict, steps by number, repeats, and anomalies by kind.
+//! by handshake and teardown verdict, steps by number, repeats, and anomalies by kind. It counts
+//! the frames the dissector hands to the protocol's tap, from the labels in [`file_state`].
 
 use std::collections::HashMap;
-use std::ffi::CStr;
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::ffi::{CStr, CString};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use tcpwave_core::{Anomaly, HandshakeVerdict, Step, TeardownVerdict};
 
-use crate::dissector;
-use crate::ffi::{self, Packet, StatsNode, StatsTree, Tap};
+use crate::epan::{self, PacketInfo, StatsCallbacks, StatsNode, StatsTree};
+use crate::file_state;
+use crate::hf::PROTOCOL;
 
-static TAP: OnceLock<Tap> = OnceLock::new();
 /// The counts of each open tree (a GUI window, a `-z` report), by tree.
 static TREES: Mutex<Option<HashMap<usize, Counts>>> = Mutex::new(None);
 
@@ -21,16 +22,19 @@ const STEPS: &CStr = c"Steps";
 const REPEATS: &CStr = c"Repeated steps";
 const ANOMALIES: &CStr = c"Anomalies";
 
-fn step_name(step: Step) -> &'static CStr {
-    match step {
-        Step::Handshake(1) => c"Handshake 1 (SYN)",
-        Step::Handshake(2) => c"Handshake 2 (SYN/ACK)",
-        Step::Handshake(_) => c"Handshake 3 (ACK)",
-        Step::Teardown(1) => c"Teardown 1 (FIN)",
-        Step::Teardown(2) => c"Teardown 2 (ACK of FIN)",
-        Step::Teardown(3) => c"Teardown 3 (FIN)",
-        Step::Teardown(_) => c"Teardown 4 (ACK of FIN)",
-    }
+/// A step's node, e.g. "Handshake 1 (SYN)", from tcpwave-core's names; made once.
+fn step_name(step: Step) -> Option<&'static CStr> {
+    static NAMES: OnceLock<Vec<(Step, CString)>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        Step::ALL
+            .into_iter()
+            .map(|step| (step, CString::new(step.title()).unwrap_or_default()))
+            .collect()
+    });
+    names
+        .iter()
+        .find(|(named, _)| *named == step)
+        .map(|(_, name)| name.as_c_str())
 }
 
 struct Nodes {
@@ -50,20 +54,9 @@ struct Counts {
     verdicts: HashMap<u32, (HandshakeVerdict, TeardownVerdict)>,
 }
 
-/// Called when the protocol registers: the tap must exist before listeners attach to it.
-pub fn register_tap() {
-    TAP.get_or_init(|| ffi::register_tap(c"tcpwave"));
-}
-
-pub fn register() {
-    ffi::register_stats_tree(c"tcpwave", c"tcpwave", c"tcpwave");
-}
-
-/// Hands a labelled packet to the statistics, if anyone listens.
-pub fn queue(packet: &Packet) {
-    if let Some(tap) = TAP.get() {
-        packet.queue_tap(*tap);
-    }
+/// Registers the statistics tree on the protocol's tap, which the dissector registered.
+pub fn register(callbacks: StatsCallbacks) {
+    epan::register_stats_tree(PROTOCOL, PROTOCOL, PROTOCOL, callbacks);
 }
 
 pub fn init(tree: &StatsTree) {
@@ -78,9 +71,9 @@ pub fn init(tree: &StatsTree) {
     }
     let steps = tree.create_node(STEPS, StatsNode::ROOT);
     let repeats = tree.create_node(REPEATS, StatsNode::ROOT);
-    for step in Step::ALL {
-        tree.create_node(step_name(step), steps);
-        tree.create_node(step_name(step), repeats);
+    for name in Step::ALL.into_iter().filter_map(step_name) {
+        tree.create_node(name, steps);
+        tree.create_node(name, repeats);
     }
     let anomalies = tree.create_node(ANOMALIES, StatsNode::ROOT);
     for anomaly in Anomaly::ALL {
@@ -109,7 +102,7 @@ pub fn cleanup(tree: &StatsTree) {
     }
 }
 
-pub fn packet(tree: &StatsTree, packet: &Packet) {
+pub fn packet(tree: &StatsTree, packet: &PacketInfo) {
     let mut trees = trees();
     let Some(counts) = trees
         .as_mut()
@@ -118,7 +111,7 @@ pub fn packet(tree: &StatsTree, packet: &Packet) {
         return;
     };
     let Counts { nodes, verdicts } = counts;
-    dissector::with_capture(|capture| {
+    file_state::with_capture(|capture| {
         for view in capture.views(packet.frame_number(), true) {
             let connection = view.connection();
             let now = (
@@ -140,11 +133,14 @@ pub fn packet(tree: &StatsTree, packet: &Packet) {
                 Some(_) => {}
             }
             for step in view.steps() {
+                let Some(name) = step_name(step.step) else {
+                    continue;
+                };
                 tree.add(STEPS, StatsNode::ROOT, 1);
-                tree.add(step_name(step.step), nodes.steps, 1);
+                tree.add(name, nodes.steps, 1);
                 if step.repeat {
                     tree.add(REPEATS, StatsNode::ROOT, 1);
-                    tree.add(step_name(step.step), nodes.repeats, 1);
+                    tree.add(name, nodes.repeats, 1);
                 }
             }
             // Unanswered SYNs are counted by verdict: a one-pass run cannot know them per packet.
@@ -170,6 +166,6 @@ fn count_verdicts(
     tree.add(teardown.as_cstr(), nodes.teardown, delta);
 }
 
-fn trees() -> std::sync::MutexGuard<'static, Option<HashMap<usize, Counts>>> {
+fn trees() -> MutexGuard<'static, Option<HashMap<usize, Counts>>> {
     TREES.lock().unwrap_or_else(PoisonError::into_inner)
 }

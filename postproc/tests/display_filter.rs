@@ -5,7 +5,8 @@
 //! - the wrapper: tcpwave run by the test's user, tshark through the wrapper named by
 //!   TCPWAVE_TSHARK, which (when the tests run as root) runs it as nobody;
 //! - a normal user: tcpwave itself run as nobody (when the tests run as root; else as the test's
-//!   user), with a HOME whose personal plugin folder holds the plugin, and tshark from PATH.
+//!   user; through the harness's `run`, scripts/private-tshark.sh), with a HOME whose personal
+//!   plugin folder holds the plugin, no WIRESHARK_PLUGIN_DIR, and tshark from PATH.
 //!
 //! Expected rows are written from the README's rules and the packets as `tshark -r FILE` lists
 //! them (C = client, S = server):
@@ -34,7 +35,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use common::{
-    captures_dir, csv_rows, is_root, mismatches, plugin_home, plugin_tshark, tcpwave, NOBODY,
+    as_tshark_user, captures_dir, csv_rows, harness_dir, mismatches, plugin_home, plugin_tshark,
+    tcpwave,
 };
 
 #[derive(Debug, Clone, Copy)]
@@ -53,13 +55,10 @@ fn user_program() -> &'static Path {
     static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
     PROGRAM.get_or_init(|| {
         let built = PathBuf::from(env!("CARGO_BIN_EXE_tcpwave"));
-        if !is_root() {
+        if !tcpwave_tests::running_as_root() {
             return built;
         }
-        let folder = plugin_tshark()
-            .parent()
-            .expect("the wrapper is in its folder")
-            .join("bin");
+        let folder = harness_dir().join("bin");
         fs::create_dir_all(&folder).expect("create the program's folder");
         fs::set_permissions(&folder, fs::Permissions::from_mode(0o755)).expect("chmod");
         let program = folder.join("tcpwave");
@@ -73,24 +72,19 @@ fn run(setup: Setup, args: &[&str]) -> Output {
     match setup {
         Setup::Wrapper => tcpwave(plugin_tshark(), args),
         Setup::NormalUser => {
+            // The harness's `run` drops root as the wrapper does; `env` then takes back its
+            // plugin folder and HOME for the normal user's own.
             let home = plugin_home();
-            let mut command = if is_root() {
-                let mut command = Command::new("setpriv");
-                command.args([
-                    format!("--reuid={NOBODY}"),
-                    format!("--regid={NOBODY}"),
-                    "--clear-groups".to_owned(),
-                ]);
-                command.arg(user_program());
-                command
-            } else {
-                Command::new(user_program())
-            };
-            command
+            Command::new(as_tshark_user())
+                .args(["env", "-u", "WIRESHARK_PLUGIN_DIR"])
+                .arg(format!("HOME={}", home.display()))
+                .arg(format!(
+                    "XDG_CONFIG_HOME={}",
+                    home.join(".config").display()
+                ))
+                .arg(user_program())
                 .args(args)
                 .env_remove("TCPWAVE_TSHARK")
-                .env("HOME", &home)
-                .env("XDG_CONFIG_HOME", home.join(".config"))
                 .current_dir("/")
                 .output()
                 .expect("run tcpwave as a normal user")

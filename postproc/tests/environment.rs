@@ -51,6 +51,23 @@ fn tcpwave(tshark: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// The releases wireshark-headers/releases.tsv lists (first column after the header line), as the
+/// CLI names them: "4.0, 4.2, 4.4 and 4.6".
+fn supported_releases() -> String {
+    let table = include_str!("../../wireshark-headers/releases.tsv");
+    let releases: Vec<&str> = table
+        .lines()
+        .skip(1)
+        .filter(|line| !line.trim().is_empty())
+        .filter_map(|line| line.split('\t').next())
+        .collect();
+    match releases.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => panic!("releases.tsv lists no release"),
+    }
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -78,7 +95,7 @@ fn the_wrong_tshark_version_names_the_one_needed() {
         "{message}"
     );
     assert!(
-        message.contains("built for Wireshark 4.0, 4.2, 4.4 and 4.6"),
+        message.contains(&format!("built for Wireshark {}", supported_releases())),
         "{message}"
     );
     assert!(!message.contains("panicked"), "{message}");

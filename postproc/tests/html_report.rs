@@ -1,5 +1,6 @@
 //! `tcpwave report --format html` opened in headless Chromium (Debian's `chromium`, installed
-//! with apt when missing): the page shows one table row and one drawn ladder diagram per
+//! with apt when missing, so these tests run only with `TCPWAVE_SYSTEM_TESTS=1`, which
+//! tests/all.sh sets; otherwise each says so and passes): the page shows one table row and one drawn ladder diagram per
 //! connection, grouped by capture, sorts its table, keeps a capture's hostile file name as text,
 //! fetches nothing and logs nothing to the console. A screenshot of the sample capture's page is
 //! saved under the target directory.
@@ -19,6 +20,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use common::{captures_dir, plugin_tshark, target_dir, tcpwave, which, workspace_root};
+use tcpwave_tests::system_tests_enabled;
 
 /// A file name that would inject an element if it were not escaped.
 const HOSTILE_NAME: &str = "<i class=injected>&amp;\"x'.pcap";
@@ -83,19 +85,19 @@ fn connections_by_tshark(capture: &Path) -> usize {
     streams.len()
 }
 
-/// Chromium, installed by the repository's setup script when missing.
+/// Chromium, installed by the repository's setup script (scripts/setup.sh) when missing.
 fn chromium() -> &'static Path {
     static CHROMIUM: OnceLock<PathBuf> = OnceLock::new();
     CHROMIUM.get_or_init(|| {
         if let Some(path) = which("chromium") {
             return path;
         }
-        let setup = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/setup.sh");
+        let setup = workspace_root().join("scripts/setup.sh");
         let status = Command::new("bash")
             .arg(&setup)
             .arg("chromium")
             .status()
-            .expect("run tests/setup.sh");
+            .expect("run scripts/setup.sh");
         assert!(
             status.success(),
             "`bash {} chromium` failed",
@@ -184,6 +186,9 @@ fn report(tshark: &Path, page: &Path, captures: &[&Path]) {
 
 #[test]
 fn every_connection_renders_as_a_row_and_a_diagram() {
+    if !system_tests_enabled("the headless Chromium test of the HTML report") {
+        return;
+    }
     let tshark = plugin_tshark();
     let dir = shared_tempdir();
     let sample = workspace_root().join("tests/data/sample.pcap");
@@ -274,6 +279,9 @@ fn every_connection_renders_as_a_row_and_a_diagram() {
 
 #[test]
 fn the_sample_page_is_screenshotted_without_console_messages() {
+    if !system_tests_enabled("the headless Chromium screenshot of the HTML report") {
+        return;
+    }
     let tshark = plugin_tshark();
     let dir = shared_tempdir();
     let page = dir.path().join("report.html");

@@ -2,18 +2,26 @@
 //! private plugin folder holding it, runs tshark and parses its `-T fields` output.
 //!
 //! `TCPWAVE_TEST_PLUGIN=<path to tcpwave.so>` tests that build instead, e.g. one built for another
-//! Wireshark release by tests/wireshark-releases.sh, which runs these tests under that release.
+//! Wireshark release by scripts/wireshark-releases.sh, which runs these tests under that release;
+//! `TCPWAVE_TEST_PLUGIN=installed` tests the tcpwave.so installed in tshark's global plugin folder
+//! (by the Debian package, tests/packages.sh), loaded from there with no private plugin folder.
 //!
-//! tshark run as root ignores `WIRESHARK_PLUGIN_DIR` and the personal plugin folder, so as root it
-//! runs as nobody (uid/gid 65534) through `setpriv`, in a temporary folder that nobody can read.
+//! tshark run as root ignores `WIRESHARK_PLUGIN_DIR` and the personal plugin folder, so the
+//! private plugin folder and the wrapper that runs tshark with it (as nobody, uid/gid 65534, when
+//! the tests run as root) come from the one harness every script uses too,
+//! `scripts/private-tshark.sh` ([`private_tshark`]). The CLI's tests (postproc/tests) use it as
+//! well.
+//!
+//! Tests that install system packages (the GUI and browser tests) run only when
+//! `TCPWAVE_SYSTEM_TESTS=1` ([`system_tests_enabled`]); tests/all.sh sets it.
 
 pub mod partial;
 pub mod pcap;
 
 use std::ffi::OsStr;
 use std::fs::{self, File};
-use std::io::{Read, Seek};
-use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
@@ -96,7 +104,36 @@ pub fn plugin() -> &'static Path {
     PLUGIN.get_or_init(build_plugin)
 }
 
+/// Whether the tests run the installed plugin (`TCPWAVE_TEST_PLUGIN=installed`).
+fn testing_installed_plugin() -> bool {
+    std::env::var_os("TCPWAVE_TEST_PLUGIN").is_some_and(|value| value == "installed")
+}
+
+/// The tcpwave.so in the global plugin folder of the tshark on PATH.
+fn installed_plugin() -> PathBuf {
+    let output = Command::new("tshark")
+        .args(["-G", "folders"])
+        .output()
+        .expect("tshark runs");
+    let listing = String::from_utf8_lossy(&output.stdout);
+    let global = listing
+        .lines()
+        .find_map(|line| line.strip_prefix("Global Plugins:"))
+        .map(str::trim)
+        .expect("tshark -G folders names the global plugin folder");
+    let installed = Path::new(global).join("epan/tcpwave.so");
+    assert!(
+        installed.is_file(),
+        "TCPWAVE_TEST_PLUGIN=installed, but {} is missing",
+        installed.display()
+    );
+    installed
+}
+
 fn build_plugin() -> PathBuf {
+    if testing_installed_plugin() {
+        return installed_plugin();
+    }
     if let Some(prebuilt) = std::env::var_os("TCPWAVE_TEST_PLUGIN") {
         let prebuilt = PathBuf::from(prebuilt);
         assert!(
@@ -139,28 +176,73 @@ fn build_plugin() -> PathBuf {
     library
 }
 
-fn running_as_root() -> bool {
+/// Whether the tests run as root (and tshark, through the harness, as nobody).
+pub fn running_as_root() -> bool {
     // /proc/self belongs to the process's effective uid.
     fs::metadata("/proc/self").expect("/proc is mounted").uid() == 0
 }
 
-/// The system's global plugin folder (`.../plugins/4.0`), as tshark reports it.
-fn system_plugin_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let output = Command::new("tshark")
-            .args(["-G", "folders"])
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run tshark (is it installed?): {e}"));
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let line = stdout
-            .lines()
-            .find_map(|line| line.strip_prefix("Global Plugins:"));
-        let dir = line.unwrap_or_else(|| {
-            panic!("`tshark -G folders` names no global plugin folder:\n{stdout}")
-        });
-        PathBuf::from(dir.trim())
-    })
+/// The variable that lets tests install system packages (apt): `TCPWAVE_SYSTEM_TESTS=1`.
+pub const SYSTEM_TESTS: &str = "TCPWAVE_SYSTEM_TESTS";
+
+/// Whether tests that install system packages may run: `TCPWAVE_SYSTEM_TESTS=1` (tests/all.sh
+/// sets it). When not, writes one line saying that `test` was skipped and how to run it, past
+/// the test harness's output capture, and the caller returns (the test passes).
+pub fn system_tests_enabled(test: &str) -> bool {
+    if std::env::var_os(SYSTEM_TESTS).is_some_and(|value| value == "1") {
+        return true;
+    }
+    // Straight to the file descriptor: the test harness captures only print! and eprint!.
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped {test}: it installs system packages; run it with {SYSTEM_TESTS}=1 cargo test \
+         (./tests/all.sh does)"
+    );
+    false
+}
+
+/// `scripts/private-tshark.sh`: the harness that makes a private plugin folder and a tshark
+/// wrapper.
+pub fn private_tshark_script() -> PathBuf {
+    repo_root().join("scripts/private-tshark.sh")
+}
+
+/// Runs `scripts/private-tshark.sh --system-plugins PLUGIN|--no-plugin DIR` and returns the
+/// wrapper it made, `DIR/tshark`. Beside it: `DIR/plugins/<release>/epan/tcpwave.so` (a copy of
+/// `plugin`, when given; the system's global plugins linked in beside it, as
+/// `WIRESHARK_PLUGIN_DIR` replaces their folder, so that runs with and without tcpwave differ by
+/// tcpwave alone), the private HOME `DIR/home`, and `DIR/run CMD ARGS...`, which runs any command
+/// as the wrapper runs tshark. `DIR` must lie where uid 65534 can enter (the script checks).
+pub fn private_tshark(plugin: Option<&Path>, dir: &Path) -> PathBuf {
+    let script = private_tshark_script();
+    let mut command = Command::new("bash");
+    command.arg(&script).arg("--system-plugins");
+    match plugin {
+        // The installed plugin is loaded from the global folder, not copied.
+        Some(_) if testing_installed_plugin() => command.arg("--installed"),
+        Some(library) => command.arg(library),
+        None => command.arg("--no-plugin"),
+    };
+    let output = command
+        .arg(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    assert!(
+        output.status.success(),
+        "{} failed ({}):\n{}",
+        script.display(),
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let wrapper = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    assert!(
+        wrapper.is_file(),
+        "{} printed no wrapper: {:?}",
+        script.display(),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    wrapper
 }
 
 fn set_mode(path: &Path, mode: u32) {
@@ -173,85 +255,45 @@ fn make_dir(path: &Path, mode: u32) {
     set_mode(path, mode);
 }
 
-/// tshark with a private home and plugin folder, in a temporary folder removed on drop.
-pub struct Tshark {
+/// tshark through [`private_tshark`]'s wrapper, in a temporary folder removed on drop. (Not the
+/// CLI's `Tshark`, which finds and runs the user's tshark.)
+pub struct PrivateTshark {
     dir: TempDir,
-    home: PathBuf,
-    plugins: PathBuf,
+    wrapper: PathBuf,
     captures: PathBuf,
 }
 
-impl Tshark {
+impl PrivateTshark {
     /// tshark with the tcpwave plugin; panics unless tshark reports the plugin loaded.
-    pub fn with_plugin() -> Tshark {
-        let tshark = Tshark::new(Some(plugin()));
+    pub fn with_plugin() -> PrivateTshark {
+        let tshark = PrivateTshark::new(Some(plugin()));
         tshark.assert_plugin_loaded();
         tshark
     }
 
     /// The same setup without tcpwave, to compare against.
-    pub fn without_plugin() -> Tshark {
-        Tshark::new(None)
+    pub fn without_plugin() -> PrivateTshark {
+        PrivateTshark::new(None)
     }
 
-    fn new(plugin: Option<&Path>) -> Tshark {
+    fn new(plugin: Option<&Path>) -> PrivateTshark {
         let dir = tempfile::Builder::new()
             .prefix("twtest.")
             .tempdir()
             .expect("a temporary folder");
-        // nobody's tshark must reach everything in here.
-        set_mode(dir.path(), 0o755);
-        let home = dir.path().join("home");
-        // tshark may create its configuration folder in its home.
-        make_dir(&home, 0o777);
+        let wrapper = private_tshark(plugin, dir.path());
         let captures = dir.path().join("captures");
         make_dir(&captures, 0o755);
-        let plugins = dir.path().join("plugins");
-
-        // WIRESHARK_PLUGIN_DIR replaces the system's plugin folder: link the system's plugins in, so
-        // that runs with and without tcpwave differ by tcpwave alone.
-        let system = system_plugin_dir();
-        let versioned = plugins.join(
-            system
-                .file_name()
-                .expect("the plugin folder ends in its version"),
-        );
-        make_dir(&versioned, 0o755);
-        set_mode(&plugins, 0o755);
-        let entries = |dir: &Path| -> Vec<PathBuf> {
-            let listing =
-                fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
-            listing
-                .map(|entry| entry.expect("readable folder entry").path())
-                .collect()
-        };
-        for kind in entries(system).into_iter().filter(|path| path.is_dir()) {
-            let mirror = versioned.join(kind.file_name().expect("a folder has a name"));
-            make_dir(&mirror, 0o755);
-            // An installed tcpwave.so must not stand in for the one under test.
-            for library in entries(&kind)
-                .into_iter()
-                .filter(|path| !path.ends_with("tcpwave.so"))
-            {
-                let link = mirror.join(library.file_name().expect("a file has a name"));
-                symlink(&library, link)
-                    .unwrap_or_else(|e| panic!("cannot link {}: {e}", library.display()));
-            }
-        }
-        if let Some(library) = plugin {
-            let epan = versioned.join("epan");
-            make_dir(&epan, 0o755);
-            let installed = epan.join("tcpwave.so");
-            fs::copy(library, &installed)
-                .unwrap_or_else(|e| panic!("cannot copy {}: {e}", library.display()));
-            set_mode(&installed, 0o644);
-        }
-        Tshark {
+        PrivateTshark {
             dir,
-            home,
-            plugins,
+            wrapper,
             captures,
         }
+    }
+
+    /// The wrapper that runs tshark with the private plugin folder.
+    pub fn wrapper(&self) -> &Path {
+        &self.wrapper
     }
 
     fn assert_plugin_loaded(&self) {
@@ -260,7 +302,7 @@ impl Tshark {
             lists_tcpwave(&listing),
             "tshark did not load tcpwave.so from WIRESHARK_PLUGIN_DIR={} (running as {}); `tshark -G plugins` \
              printed:\n{listing}",
-            self.plugins.display(),
+            self.dir.path().join("plugins").display(),
             if running_as_root() { "nobody via setpriv" } else { "the current user" },
         );
     }
@@ -294,7 +336,7 @@ impl Tshark {
         self.run_with(&[], &[], args)
     }
 
-    /// [`Tshark::run`] with extra environment variables, and under `wrapper` (a command that runs
+    /// [`PrivateTshark::run`] with extra environment variables, and under `wrapper` (a command that runs
     /// the command line following it, such as `/usr/bin/time -f %M -o FILE`) unless it is empty.
     pub fn run_with<I, S>(&self, env: &[(&str, &str)], wrapper: &[&str], args: I) -> Run
     where
@@ -305,18 +347,15 @@ impl Tshark {
             .into_iter()
             .map(|arg| arg.as_ref().to_string_lossy().into_owned())
             .collect();
-        let mut program = wrapper.to_vec();
-        if running_as_root() {
-            program.extend([
-                "setpriv",
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-            ]);
-        }
-        program.push("tshark");
-        let mut command = Command::new(program[0]);
-        command.args(&program[1..]);
+        // The harness's wrapper sets HOME and WIRESHARK_PLUGIN_DIR and drops root.
+        let mut command = match wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut command = Command::new(first);
+                command.args(rest).arg(&self.wrapper);
+                command
+            }
+            None => Command::new(&self.wrapper),
+        };
         // Output goes to files, not pipes, so the child never blocks on a full pipe while we wait.
         let mut stdout = tempfile::tempfile().expect("a temporary file");
         let mut stderr = tempfile::tempfile().expect("a temporary file");
@@ -324,8 +363,6 @@ impl Tshark {
             .args(&args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &self.home)
-            .env("WIRESHARK_PLUGIN_DIR", &self.plugins)
             .envs(env.iter().copied())
             .current_dir(self.dir.path())
             .stdin(Stdio::null())

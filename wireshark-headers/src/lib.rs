@@ -21,9 +21,11 @@ pub const WIRESHARK_MAJOR: c_int = WIRESHARK_VERSION_MAJOR;
 /// Minor version of the Wireshark API the declarations describe.
 pub const WIRESHARK_MINOR: c_int = WIRESHARK_VERSION_MINOR;
 
+// One module per API generation. A release listed in releases.tsv but not named here takes the
+// newest module, so a new release whose API matches the newest needs a row and its header only.
 #[cfg_attr(wireshark = "4.0", path = "v4_0.rs")]
 #[cfg_attr(wireshark = "4.2", path = "v4_2.rs")]
-#[cfg_attr(any(wireshark = "4.4", wireshark = "4.6"), path = "v4_4.rs")]
+#[cfg_attr(not(any(wireshark = "4.0", wireshark = "4.2")), path = "v4_4.rs")]
 mod version;
 
 pub use version::*;

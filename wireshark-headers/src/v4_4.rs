@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-//! Wireshark 4.4 and 4.6 (which differ only in layouts bindgen takes care
-//! of): a field's value is behind a pointer in its `field_info`, a tree's
+//! Wireshark 4.4, 4.6 and any newer release releases.tsv lists (4.4 and 4.6
+//! differ only in layouts bindgen takes care of): a field's value is behind a pointer in its `field_info`, a tree's
 //! visibility is a C `bool`, and the loader lists a plugin by the kind that
 //! its optional `plugin_describe()` returns.
 
@@ -13,8 +13,9 @@ pub fn field_value(fi: &field_info) -> *mut fvalue_t {
 
 /// Whether a post-dissector must ask for the protocol items it reads: under
 /// `tshark -T fields`, 4.6 leaves out the items of protocols nobody asked for
-/// (seen with 4.6.4), where 4.4 builds them all.
-pub const PROTOCOL_ITEMS_MUST_BE_ASKED_FOR: bool = cfg!(wireshark = "4.6");
+/// (seen with 4.6.4), where 4.4 builds them all; releases after 4.6 are taken
+/// to behave as 4.6.
+pub const PROTOCOL_ITEMS_MUST_BE_ASKED_FOR: bool = !cfg!(wireshark = "4.4");
 
 /// Whether anything will read the fields of protocol `proto_id` in `tree`:
 /// a visible tree, or a filter or output that asks for one of them.

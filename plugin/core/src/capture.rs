@@ -8,8 +8,9 @@
 use std::collections::HashMap;
 
 use crate::connection::{
-    AnomalySet, Answer, Connection, HandshakeTimes, Label, Observation, Segment, Sent, Step,
+    AnomalySet, Answer, Connection, HandshakeTimes, Label, Observation, Sent, Step,
 };
+use crate::segment::Segment;
 use crate::store::{ChunkedVec, DenseIndex};
 use crate::vocab::{Anomaly, HandshakeVerdict, Phase, TcpState, TeardownVerdict};
 
@@ -204,17 +205,13 @@ impl<'a> View<'a> {
         let steps: Vec<String> = self
             .steps()
             .map(|step| {
-                let kind = if matches!(step.step, Step::Handshake(_)) {
-                    "Handshake"
+                let title = step.step.title();
+                if step.repeat {
+                    // `Handshake 1 (SYN, repeated)`
+                    format!("{}, repeated)", title.trim_end_matches(')'))
                 } else {
-                    "Teardown"
-                };
-                let repeat = if step.repeat { ", repeated" } else { "" };
-                format!(
-                    "{kind} {} ({}{repeat})",
-                    step.step.number(),
-                    step.step.packet_name()
-                )
+                    title
+                }
             })
             .collect();
         let what = if steps.is_empty() {

@@ -8,102 +8,8 @@
 use std::num::NonZeroU32;
 
 use crate::roles::first_sender_side;
+use crate::segment::{Flags, Segment, Side};
 use crate::vocab::{Anomaly, HandshakeVerdict, Phase, TcpState, TeardownVerdict};
-
-/// TCP header flags, as Wireshark's `tcp.flags` holds them (RFC 793 section 3.1, RFC 3168).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Flags(pub u16);
-
-impl Flags {
-    pub const FIN: u16 = 0x001;
-    pub const SYN: u16 = 0x002;
-    pub const RST: u16 = 0x004;
-    pub const PSH: u16 = 0x008;
-    pub const ACK: u16 = 0x010;
-
-    pub fn has(self, bit: u16) -> bool {
-        self.0 & bit != 0
-    }
-
-    pub fn fin(self) -> bool {
-        self.has(Flags::FIN)
-    }
-
-    pub fn syn(self) -> bool {
-        self.has(Flags::SYN)
-    }
-
-    pub fn rst(self) -> bool {
-        self.has(Flags::RST)
-    }
-
-    pub fn ack(self) -> bool {
-        self.has(Flags::ACK)
-    }
-
-    /// `SYN,ACK`, `FIN,PSH,ACK`, … in the order of Wireshark's Info column; `<none>` for none.
-    pub fn names(self) -> String {
-        const NAMED: [(u16, &str); 5] = [
-            (Flags::FIN, "FIN"),
-            (Flags::SYN, "SYN"),
-            (Flags::RST, "RST"),
-            (Flags::PSH, "PSH"),
-            (Flags::ACK, "ACK"),
-        ];
-        let names: Vec<&str> = NAMED
-            .iter()
-            .filter(|(bit, _)| self.has(*bit))
-            .map(|(_, name)| *name)
-            .collect();
-        if names.is_empty() {
-            "<none>".to_owned()
-        } else {
-            names.join(",")
-        }
-    }
-}
-
-/// One TCP layer of one frame: what the machine needs to know about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Segment {
-    pub frame: u32,
-    /// Capture time in nanoseconds since the epoch.
-    pub time_ns: i64,
-    /// Wireshark's `tcp.stream`.
-    pub stream: u32,
-    /// Identifies the sending endpoint (address and port) within its stream.
-    pub sender: u64,
-    pub flags: Flags,
-    /// Raw (absolute) sequence and acknowledgment numbers.
-    pub seq: u32,
-    pub ack: u32,
-    pub payload_len: u32,
-    pub src_port: u16,
-    pub dst_port: u16,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum Side {
-    Client,
-    Server,
-}
-
-impl Side {
-    pub fn peer(self) -> Side {
-        match self {
-            Side::Client => Side::Server,
-            Side::Server => Side::Client,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::Client => "client",
-            Side::Server => "server",
-        }
-    }
-}
 
 /// A step of the three-way handshake (1 to 3) or of the four-way teardown (1 to 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -139,6 +45,29 @@ impl Step {
             Step::Teardown(1) | Step::Teardown(3) => "FIN",
             Step::Teardown(_) => "ACK of FIN",
         }
+    }
+
+    /// Which of the two exchanges the step belongs to, as summaries and statistics name it.
+    pub fn kind_name(self) -> &'static str {
+        match self {
+            Step::Handshake(_) => "Handshake",
+            Step::Teardown(_) => "Teardown",
+        }
+    }
+
+    /// `H1` … `H3`, `T1` … `T4`: the step in ladders, where space is short.
+    pub fn short_name(self) -> String {
+        format!("{}{}", &self.kind_name()[..1], self.number())
+    }
+
+    /// `Handshake 1 (SYN)`, `Teardown 2 (ACK of FIN)`.
+    pub fn title(self) -> String {
+        format!(
+            "{} {} ({})",
+            self.kind_name(),
+            self.number(),
+            self.packet_name()
+        )
     }
 
     fn bit(self) -> u8 {
@@ -1075,10 +1004,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn flags_are_named_in_wireshark_order() {
-        assert_eq!(Flags(0x12).names(), "SYN,ACK");
-        assert_eq!(Flags(0x19).names(), "FIN,PSH,ACK");
-        assert_eq!(Flags(0).names(), "<none>");
+    fn steps_have_one_spelling() {
+        assert_eq!(Step::Handshake(2).title(), "Handshake 2 (SYN/ACK)");
+        assert_eq!(Step::Teardown(4).title(), "Teardown 4 (ACK of FIN)");
+        assert_eq!(Step::Teardown(3).short_name(), "T3");
     }
 
     #[test]

@@ -4,12 +4,16 @@
 //! [`View`] it keeps for every frame on every pass; the CLI uses its vocabulary. The labelling rules
 //! are specified in the README ("How packets are labelled") and implemented in [`connection`].
 
+#![forbid(unsafe_code)]
+
 pub mod capture;
 pub mod connection;
 pub mod roles;
+pub mod segment;
 mod store;
 pub mod vocab;
 
 pub use capture::{Capture, View};
-pub use connection::{AnomalySet, Answer, Connection, Flags, Segment, Side, Step, StepSet};
+pub use connection::{AnomalySet, Answer, Connection, Step, StepSet};
+pub use segment::{Flags, Segment, Side};
 pub use vocab::{Anomaly, HandshakeVerdict, Phase, TcpState, TeardownVerdict};

@@ -7,7 +7,7 @@
 //! keeps the SYN/ACK as a plain port guess too; tcpwave does not, since a SYN/ACK says who
 //! sent the SYN.
 
-use crate::connection::{Flags, Side};
+use crate::segment::{Flags, Side};
 
 /// The TCP ports of the protocols a stock Zeek (8.1) analyses: its `likely_server_ports`, which
 /// every base protocol script fills with its analyser's well-known ports. Sorted.

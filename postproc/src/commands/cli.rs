@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::render::rows::Format;
+use crate::vocab::releases;
+use tcpwave_core::Anomaly;
 
 const ABOUT: &str =
     "Per-connection TCP handshake and teardown reports, from tshark and the tcpwave plugin";
@@ -15,8 +17,73 @@ for every TCP connection, how it opened and how it closed: the handshake and tea
 their timing, retransmitted steps, acknowledgments that do not fit, and the connection's state
 and history in Zeek's conn.log terms (S0, SF, REJ, ... and ShADadFf).
 
-tshark (4.0, 4.2, 4.4 or 4.6) must be installed, with the plugin in its plugin folder: `tcpwave install` puts it
-there, `tcpwave doctor` says what is missing.";
+tshark (Wireshark RELEASES) must be installed, with the plugin in its plugin folder:
+`tcpwave install` puts it there, `tcpwave doctor` says what is missing.";
+
+const REPORT_LONG_ABOUT: &str = "\
+One row per TCP connection (per Wireshark tcp.stream) of every capture given.
+
+Columns (CSV and JSON carry them all; the table shows the main ones):
+  file, stream                 the capture and Wireshark's tcp.stream number
+  orig_h, orig_p, resp_h, resp_p
+                               originator and responder: the plugin's client (a SYN's
+                               sender, or a SYN/ACK's receiver; midstream, Zeek's guess by
+                               port, with `^` in history when that flips the first sender)
+  start, duration              first packet (epoch seconds) and first-to-last-packet time
+  handshake, teardown          the plugin's verdicts (complete, refused, unanswered, ...;
+                               four-way, three-way, reset, half-closed, ...)
+  handshake_steps, teardown_steps
+                               steps seen, in order, repeats included: `1 1 2 3`
+  handshake_rtt, syn_to_synack, synack_to_ack, teardown_duration
+                               seconds, with microseconds
+  active_closer                orig or resp: who sent the first FIN
+  packets, orig_bytes, resp_bytes
+                               packets; payload bytes counted in sequence space as Zeek does
+                               (retransmitted bytes are not counted twice)
+  repeats                      packets that repeat a step
+  anomalies                    the plugin's expert kinds (tcpwave.expert.*) on the
+                               connection's packets, space separated: ANOMALIES
+  conn_state, history          as in Zeek's conn.log (S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0
+                               RSTRH SH SHR OTH; history letters ShADadFfRrTtWwIiQq)
+
+tshark reads each capture twice (the verdicts need the whole capture), then rows are written as
+connections end (5 s of capture time after their close, as in Zeek), the rest when the capture
+ends. Captures are read in parallel (--jobs): rows of different captures may interleave (the
+table shows each capture as one block, when it is finished); use --jobs 1 for input order.
+
+--format html writes one self-contained page (inline CSS, JavaScript and SVG; it fetches
+nothing): the totals, verdict bar charts and a handshake RTT histogram, a table of every
+connection that sorts by any column, and a ladder diagram per connection. Its summary comes
+first, so the page is written only when every capture is read; until then each connection's
+row and diagram wait in a temporary file, not in memory. Connections are grouped by capture
+(in the order given) and ordered by stream. A diagram per connection suits captures of up to
+a few thousand connections; narrow bigger ones with -Y.";
+
+/// `report`'s long description, with the anomaly kinds from their one list.
+fn report_long_about() -> String {
+    const INDENT: usize = 31;
+    const WIDTH: usize = 96;
+    let mut list = String::new();
+    let mut column = INDENT + "connection's packets, space separated: ".len();
+    for anomaly in Anomaly::ALL {
+        let word = anomaly.as_str();
+        if column + word.len() + 1 > WIDTH {
+            list += &format!("\n{:INDENT$}", "");
+            column = INDENT;
+        } else if !list.is_empty() {
+            list.push(' ');
+            column += 1;
+        }
+        list += word;
+        column += word.len();
+    }
+    REPORT_LONG_ABOUT.replace("ANOMALIES", &list)
+}
+
+/// The long description, with the supported releases from their one list.
+fn long_about() -> String {
+    LONG_ABOUT.replace("RELEASES", &releases::listed("or"))
+}
 
 const EXAMPLES: &str = "\
 Examples:
@@ -42,7 +109,7 @@ Exit status: 0 all captures read, 1 some file could not be read (the others are 
 2 usage or environment error (no tshark, wrong version, plugin not loaded).";
 
 #[derive(Debug, Parser)]
-#[command(name = "tcpwave", version, about = ABOUT, long_about = LONG_ABOUT, after_help = EXAMPLES)]
+#[command(name = "tcpwave", version, about = ABOUT, long_about = long_about(), after_help = EXAMPLES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -52,44 +119,7 @@ pub struct Cli {
 pub enum Command {
     /// One row per TCP connection: handshake, teardown, timing, Zeek conn_state and history
     #[command(
-        long_about = "\
-One row per TCP connection (per Wireshark tcp.stream) of every capture given.
-
-Columns (CSV and JSON carry them all; the table shows the main ones):
-  file, stream                 the capture and Wireshark's tcp.stream number
-  orig_h, orig_p, resp_h, resp_p
-                               originator (the client, which sent the first SYN; for a
-                               connection seen midstream, the side seen first) and responder
-  start, duration              first packet (epoch seconds) and first-to-last-packet time
-  handshake, teardown          the plugin's verdicts (complete, refused, unanswered, ...;
-                               four-way, three-way, reset, half-closed, ...)
-  handshake_steps, teardown_steps
-                               steps seen, in order, repeats included: `1 1 2 3`
-  handshake_rtt, syn_to_synack, synack_to_ack, teardown_duration
-                               seconds, with microseconds
-  active_closer                orig or resp: who sent the first FIN
-  packets, orig_bytes, resp_bytes
-                               packets; payload bytes counted in sequence space as Zeek does
-                               (retransmitted bytes are not counted twice)
-  repeats                      packets that repeat a step
-  anomalies                    the plugin's expert kinds that apply, space separated: refused
-                               abort unanswered retransmission simultaneous_open
-                               simultaneous_close half_close midstream bad_ack isn_changed
-  conn_state, history          as in Zeek's conn.log (S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0
-                               RSTRH SH SHR OTH; history letters ShADadFfRrTtWwIiQq)
-
-tshark reads each capture twice (the verdicts need the whole capture), then rows are written as
-connections end (5 s of capture time after their close, as in Zeek), the rest when the capture
-ends. Captures are read in parallel (--jobs): rows of different captures may interleave (the
-table shows each capture as one block, when it is finished); use --jobs 1 for input order.
-
---format html writes one self-contained page (inline CSS, JavaScript and SVG; it fetches
-nothing): the totals, verdict bar charts and a handshake RTT histogram, a table of every
-connection that sorts by any column, and a ladder diagram per connection. Its summary comes
-first, so the page is written only when every capture is read; until then each connection's
-row and diagram wait in a temporary file, not in memory. Connections are grouped by capture
-(in the order given) and ordered by stream. A diagram per connection suits captures of up to
-a few thousand connections; narrow bigger ones with -Y.",
+        long_about = report_long_about(),
         after_help = "\
 Examples:
   tcpwave report trace.pcap
@@ -147,6 +177,26 @@ Examples:
 
     /// Which tshark, which version, where plugins go, whether tcpwave loads, and what to do
     Doctor,
+
+    /// Writes the man pages or a shell's completions (for packagers)
+    #[command(hide = true)]
+    Generate {
+        #[arg(value_enum)]
+        what: Generated,
+        /// The folder to write into
+        #[arg(value_name = "DIR")]
+        folder: PathBuf,
+    },
+}
+
+/// What `tcpwave generate` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Generated {
+    /// tcpwave.1 and a page per command (tcpwave-report.1, ...)
+    Man,
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Args)]

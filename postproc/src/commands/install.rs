@@ -2,8 +2,10 @@
 //! asked, the profile where Wireshark finds it), and saying what is wrong when it does not.
 
 use std::env;
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use anyhow::{Context, Result};
 
@@ -131,6 +133,23 @@ fn finding(label: &str, text: &str) {
     println!("{label:<17}{text}");
 }
 
+/// The Debian package that installed `file` and its version, when dpkg knows one.
+fn debian_package_of(file: &Path) -> Option<(String, String)> {
+    let query = |args: &[&OsStr]| {
+        let output = Command::new("dpkg-query").args(args).output().ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    };
+    // `tcpwave: /usr/lib/x86_64-linux-gnu/wireshark/plugins/4.0/epan/tcpwave.so`
+    let owner = query(&["-S".as_ref(), file.as_os_str()])?;
+    let (package, _) = owner.lines().next()?.split_once(": ")?;
+    let package = package.split(':').next()?.to_owned();
+    let version = query(&["-W".as_ref(), "-f=${Version}".as_ref(), package.as_ref()])?;
+    Some((package, version))
+}
+
 pub fn doctor() -> Result<Outcome> {
     let mut healthy = true;
     let tshark = match Tshark::locate() {
@@ -208,6 +227,14 @@ pub fn doctor() -> Result<Outcome> {
                     info.version, info.path
                 ),
             );
+            if let Some((package, version)) = debian_package_of(Path::new(&info.path)) {
+                finding(
+                    "installed by",
+                    &format!(
+                        "the Debian package {package} {version} (apt-get remove {package} removes it)"
+                    ),
+                );
+            }
         }
         Ok(None) => {
             healthy = false;

@@ -3,6 +3,7 @@
 
 mod captures;
 pub mod cli;
+mod generate;
 mod install;
 pub mod outcome;
 mod profile;
@@ -23,5 +24,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Ladder(args) => show_ladder::run(args),
         Command::Install(args) => install::install(args),
         Command::Doctor => install::doctor(),
+        Command::Generate { what, folder } => generate::run(what, &folder),
     }
 }

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use crate::model::packet::LabelledPacket;
 use crate::vocab::seconds::Seconds;
-use tcpwave_core::{Flags, TcpState};
+use tcpwave_core::{Flags, Step, TcpState};
 
 /// Enough for any handshake and teardown with its retransmissions; bounds a ladder's memory
 /// when a connection sends SYNs, FINs or RSTs without end.
@@ -50,8 +50,12 @@ impl Arrow {
         let steps: Vec<String> = self
             .handshake_steps
             .iter()
-            .map(|step| format!("H{step}"))
-            .chain(self.teardown_steps.iter().map(|step| format!("T{step}")))
+            .map(|&step| Step::Handshake(step).short_name())
+            .chain(
+                self.teardown_steps
+                    .iter()
+                    .map(|&step| Step::Teardown(step).short_name()),
+            )
             .collect();
         steps.join(",")
     }

@@ -1,25 +1,20 @@
 //! Running the `tcpwave` binary against the real tshark with the plugin loaded.
 //!
-//! tshark run as root ignores personal plugin folders, so when the tests run as root tshark is
-//! wrapped in a script that runs it as `nobody` (setpriv), with a private HOME whose personal
-//! plugin folder holds the freshly built plugin. The CLI is pointed at the wrapper through
-//! TCPWAVE_TSHARK, as a user with an unusual setup would.
+//! tshark run as root ignores private plugin folders, so the tests hand the CLI (through
+//! TCPWAVE_TSHARK, as a user with an unusual setup would) the wrapper of the harness every test and
+//! script uses, scripts/private-tshark.sh (through tcpwave-tests' `private_tshark`): tshark with a
+//! private plugin folder holding the freshly built plugin, run as `nobody` when the tests run as
+//! root.
 
 #![allow(dead_code)] // each test file uses a part of this
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-pub const NOBODY: u32 = 65534;
-
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("postproc is in the workspace")
-        .to_owned()
+    tcpwave_tests::repo_root()
 }
 
 /// `<shared>/captures`, the shared folder found as the plugin's tests find it: `TCPWAVE_SHARED`,
@@ -36,96 +31,6 @@ pub fn target_dir() -> PathBuf {
     exe.ancestors().nth(3).expect("target directory").to_owned()
 }
 
-/// The plugin library: `TCPWAVE_TEST_PLUGIN` when set (a build for another Wireshark release,
-/// see tests/wireshark-releases.sh), else built here in release mode (a no-op when up to date).
-fn plugin_library() -> Result<PathBuf, String> {
-    if let Some(prebuilt) = std::env::var_os("TCPWAVE_TEST_PLUGIN") {
-        return Ok(PathBuf::from(prebuilt));
-    }
-    let target = target_dir();
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "-p", "tcpwave-plugin"])
-        .current_dir(workspace_root())
-        .env("CARGO_TARGET_DIR", &target)
-        .status()
-        .map_err(|error| format!("cannot run cargo: {error}"))?;
-    if !status.success() {
-        return Err(format!(
-            "`cargo build --release -p tcpwave-plugin` failed ({status})"
-        ));
-    }
-    Ok(target.join("release").join("libtcpwave.so"))
-}
-
-pub fn is_root() -> bool {
-    fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("Uid:"))
-                .map(str::to_owned)
-        })
-        .and_then(|uids| uids.split_whitespace().nth(1).map(|uid| uid == "0"))
-        .unwrap_or(false)
-}
-
-fn make_readable_by_all(path: &Path, mode: u32) {
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
-}
-
-/// A tshark wrapper that loads the plugin from a private HOME; None when tshark is missing.
-fn build_wrapper() -> Result<PathBuf, String> {
-    let plugin = plugin_library()?;
-    let tshark = which("tshark").ok_or("tshark is not installed")?;
-    let base = std::env::temp_dir().join(format!("tcpwave-cli-tests-{}", std::process::id()));
-    let home = base.join("home");
-    let epan = home
-        .join(".local/lib/wireshark/plugins")
-        .join(plugin_version_folder(&tshark)?)
-        .join("epan");
-    fs::create_dir_all(&epan).map_err(|error| error.to_string())?;
-    fs::copy(&plugin, epan.join("tcpwave.so")).map_err(|error| error.to_string())?;
-    for dir in [&base, &home]
-        .into_iter()
-        .cloned()
-        .chain(epan.ancestors().take(6).map(Path::to_owned))
-    {
-        make_readable_by_all(&dir, 0o755);
-    }
-    make_readable_by_all(&epan.join("tcpwave.so"), 0o755);
-    let drop_privileges = if is_root() {
-        format!("setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups ")
-    } else {
-        String::new()
-    };
-    let script = format!(
-        "#!/bin/sh\ncd /\nexec {drop_privileges}env HOME={home} XDG_CONFIG_HOME={home}/.config {tshark} \"$@\"\n",
-        home = home.display(),
-        tshark = tshark.display()
-    );
-    let wrapper = base.join("tshark");
-    fs::write(&wrapper, script).map_err(|error| error.to_string())?;
-    make_readable_by_all(&wrapper, 0o755);
-    Ok(wrapper)
-}
-
-/// The folder name plugins of this tshark's release live in ("4.0"): the last part of its
-/// global plugin folder.
-fn plugin_version_folder(tshark: &Path) -> Result<String, String> {
-    let output = Command::new(tshark)
-        .args(["-G", "folders"])
-        .output()
-        .map_err(|error| format!("cannot run {}: {error}", tshark.display()))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    stdout
-        .lines()
-        .find_map(|line| line.strip_prefix("Global Plugins:"))
-        .and_then(|folder| Path::new(folder.trim()).file_name())
-        .map(|name| name.to_string_lossy().into_owned())
-        .ok_or_else(|| format!("`tshark -G folders` names no global plugin folder:\n{stdout}"))
-}
-
 pub fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
@@ -133,22 +38,65 @@ pub fn which(name: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// The tshark wrapper to hand to the CLI, built once per test process.
+/// The tshark wrapper to hand to the CLI, made once per test process by the harness
+/// (scripts/private-tshark.sh) with the plugin (`TCPWAVE_TEST_PLUGIN` when set, a build for
+/// another Wireshark release from scripts/wireshark-releases.sh; else built here in release
+/// mode). Its folder stays for the process's lifetime; beside the wrapper lie `run` (any command
+/// as the wrapper's user) and `plugins/<release>/epan/tcpwave.so`.
 pub fn plugin_tshark() -> &'static Path {
     static WRAPPER: OnceLock<PathBuf> = OnceLock::new();
     WRAPPER.get_or_init(|| {
-        build_wrapper()
-            .unwrap_or_else(|reason| panic!("cannot run tshark with the plugin: {reason}"))
+        let dir = tempfile::Builder::new()
+            .prefix("tcpwave-cli-tests.")
+            .tempdir()
+            .expect("a temporary folder")
+            .keep();
+        tcpwave_tests::private_tshark(Some(tcpwave_tests::plugin()), &dir)
     })
 }
 
-/// The private HOME whose personal plugin folder holds the plugin, readable by everyone: the HOME
-/// the wrapper gives tshark, and the one a test gives tcpwave run as a normal user.
-pub fn plugin_home() -> PathBuf {
+/// The harness's `run` beside [`plugin_tshark`]: runs a command as the user tshark runs as
+/// (`nobody` when the tests run as root), with the harness's HOME and WIRESHARK_PLUGIN_DIR.
+pub fn as_tshark_user() -> PathBuf {
+    harness_dir().join("run")
+}
+
+/// The folder [`plugin_tshark`] lives in.
+pub fn harness_dir() -> &'static Path {
     plugin_tshark()
         .parent()
         .expect("the wrapper is in its folder")
-        .join("home")
+}
+
+/// A HOME whose personal plugin folder (`.local/lib/wireshark/plugins/<release>/epan`) holds the
+/// plugin, readable by everyone: what a normal user who installed tcpwave has, for tests that run
+/// tcpwave as a normal user with the tshark on PATH.
+pub fn plugin_home() -> &'static Path {
+    static HOME: OnceLock<PathBuf> = OnceLock::new();
+    HOME.get_or_init(|| {
+        let plugins = harness_dir().join("plugins");
+        let release = fs::read_dir(&plugins)
+            .expect("the harness's plugin folder")
+            .map(|entry| entry.expect("a folder entry").path())
+            .find(|versioned| versioned.join("epan/tcpwave.so").is_file())
+            .expect("the harness's plugin folder holds <release>/epan/tcpwave.so");
+        let home = harness_dir().join("user-home");
+        let epan = home
+            .join(".local/lib/wireshark/plugins")
+            .join(release.file_name().expect("a release folder"))
+            .join("epan");
+        fs::create_dir_all(&epan).expect("create the personal plugin folder");
+        fs::copy(release.join("epan/tcpwave.so"), epan.join("tcpwave.so"))
+            .expect("copy the plugin into the personal plugin folder");
+        // Everyone reads it, nobody (who runs tcpwave as root's stand-in) included.
+        let status = Command::new("chmod")
+            .args(["-R", "a+rX"])
+            .arg(&home)
+            .status()
+            .expect("run chmod");
+        assert!(status.success(), "chmod -R a+rX {}", home.display());
+        home
+    })
 }
 
 pub fn tcpwave(tshark: &Path, args: &[&str]) -> Output {

@@ -15,6 +15,7 @@ use super::markup::{
 };
 use crate::model::ladder::{Arrow, Ladder, Line, MAX_ARROWS};
 use crate::model::row::Row;
+use tcpwave_core::Step;
 
 const WIDTH: f64 = 800.0;
 const TIME_RIGHT: f64 = 70.0;
@@ -34,7 +35,7 @@ const HEAD_HALF_WIDTH: f64 = 4.5;
 /// Labels longer than this are squeezed to fit between the two lines.
 const LABEL_CHARACTERS: usize = 64;
 
-pub const SECTION_OPENING: &str = "<section class=\"panel\" id=\"ladders\"><h2>Ladder diagrams</h2>\n\
+const SECTION_OPENING: &str = "<section class=\"panel\" id=\"ladders\"><h2>Ladder diagrams</h2>\n\
 <div class=\"legend\">\
 <span><svg class=\"key\" width=\"44\" height=\"12\"><g class=\"arrow handshake\"><line x1=\"2\" y1=\"6\" x2=\"34\" y2=\"6\"/><polygon points=\"42,6 32,1.5 32,10.5\"/></g></svg>handshake step</span>\
 <span><svg class=\"key\" width=\"44\" height=\"12\"><g class=\"arrow teardown\"><line x1=\"2\" y1=\"6\" x2=\"34\" y2=\"6\"/><polygon points=\"42,6 32,1.5 32,10.5\"/></g></svg>teardown step</span>\
@@ -44,9 +45,25 @@ pub const SECTION_OPENING: &str = "<section class=\"panel\" id=\"ladders\"><h2>L
 <span><svg class=\"key\" width=\"44\" height=\"12\"><g class=\"arrow bad\"><line x1=\"2\" y1=\"6\" x2=\"34\" y2=\"6\"/><polygon points=\"42,6 32,1.5 32,10.5\"/></g></svg>ack that does not fit its step</span>\
 <span><svg class=\"key\" width=\"44\" height=\"12\"><rect class=\"band\" x=\"2\" y=\"1\" width=\"40\" height=\"10\" rx=\"5\"/></svg>other packets, folded</span>\
 </div>\n\
-<p class=\"hint\">H1 SYN, H2 SYN/ACK, H3 ACK; T1 FIN, T2 ACK of FIN, T3 FIN, T4 ACK of FIN. \
+<p class=\"hint\">STEPS. \
 seq and ack are relative to each side's initial sequence number; beside each line stands that \
 side's state after the packet. Times are since the connection's first packet.</p>\n";
+
+/// The section's opening, with the steps named as tcpwave-core names them.
+pub fn section_opening() -> String {
+    let named = |kind: fn(u8) -> Step| {
+        Step::ALL
+            .into_iter()
+            .filter(|step| *step == kind(step.number()))
+            .map(|step| format!("{} {}", step.short_name(), step.packet_name()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    SECTION_OPENING.replace(
+        "STEPS",
+        &format!("{}; {}", named(Step::Handshake), named(Step::Teardown)),
+    )
+}
 
 /// The arrow's kind, which gives its colour.
 fn kind(arrow: &Arrow) -> &'static str {

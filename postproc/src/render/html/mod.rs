@@ -169,7 +169,7 @@ impl<W: Write> Page<W> {
         }
         out.write_all(table::CLOSING.as_bytes())?;
 
-        out.write_all(ladder_svg::SECTION_OPENING.as_bytes())?;
+        out.write_all(ladder_svg::section_opening().as_bytes())?;
         let mut spooled = self.spooled.iter().peekable();
         for (index, capture) in self.captures.iter().enumerate() {
             if capture.connections == 0 {

@@ -12,6 +12,7 @@ use anyhow::{anyhow, Context, Result};
 use crate::model::packet::LabelledPacket;
 use crate::model::stream_set::StreamSet;
 use crate::vocab::fatal::Fatal;
+use crate::vocab::releases;
 use field_line::{parse_line, LineError, FIELDS};
 
 pub mod field_line;
@@ -20,9 +21,6 @@ mod fold_tests;
 
 /// The plugin's file name in a plugin folder's `epan/`.
 pub const INSTALLED_PLUGIN: &str = "tcpwave.so";
-/// The Wireshark releases the plugin can be built for. A plugin loads only into the major.minor
-/// release it was built for, which `check_ready` verifies by asking tshark whether it loaded it.
-pub const SUPPORTED_VERSIONS: [(u32, u32); 4] = [(4, 0), (4, 2), (4, 4), (4, 6)];
 
 /// Names the tshark program to run instead of the one on PATH (a path, or a wrapper script
 /// that runs tshark as another user, as the tests do).
@@ -441,26 +439,15 @@ pub fn parse_version(banner: &str) -> Option<(u32, u32, u32)> {
     Some((major, minor, patch))
 }
 
-/// "4.0, 4.2, 4.4 and 4.6"
-pub fn supported_versions() -> String {
-    let names: Vec<String> = SUPPORTED_VERSIONS
-        .iter()
-        .map(|(major, minor)| format!("{major}.{minor}"))
-        .collect();
-    match names.split_last() {
-        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
-        _ => names.concat(),
-    }
-}
-
 pub fn check_version((major, minor, patch): (u32, u32, u32)) -> Result<(), String> {
-    if SUPPORTED_VERSIONS.contains(&(major, minor)) {
+    // `check_ready` then verifies that tshark loaded the plugin built for its release.
+    if releases::supported().contains(&(major, minor)) {
         return Ok(());
     }
     Err(format!(
         "tshark {major}.{minor}.{patch} cannot load the tcpwave plugin, which is built for Wireshark {}: \
          install one of those or point TCPWAVE_TSHARK at one",
-        supported_versions()
+        releases::listed("and")
     ))
 }
 
@@ -526,7 +513,7 @@ mod tests {
         let refusal = check_version((3, 6, 5)).unwrap_err();
         assert!(refusal.contains("tshark 3.6.5"), "{refusal}");
         assert!(
-            refusal.contains("built for Wireshark 4.0, 4.2, 4.4 and 4.6"),
+            refusal.contains(&format!("built for Wireshark {}", releases::listed("and"))),
             "{refusal}"
         );
     }

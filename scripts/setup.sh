@@ -3,7 +3,7 @@
 # tshark (Wireshark 4.0), libclang for bindgen, and the real Wireshark and glib headers that the
 # layout check compares the project's own declarations against, binutils for checking the
 # release builds' symbols, and GNU time for measuring tshark's peak memory. Rust crates come with
-# cargo.
+# cargo. Used by tests/all.sh, tests/sample.sh, tests/gui.sh and the other scripts here.
 set -euo pipefail
 
 # Extra packages a caller needs (the GUI test's, for one) come as arguments.
@@ -23,3 +23,14 @@ if ((${#missing[@]})); then
 fi
 
 command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust from https://rustup.rs" >&2; exit 2; }
+# tests/all.sh checks formatting and lints: rustfmt and clippy, from rustup when it manages Rust.
+for tool in fmt clippy; do
+    cargo "$tool" --version >/dev/null 2>&1 && continue
+    if command -v rustup >/dev/null; then
+        echo "setup: adding the Rust component for cargo $tool" >&2
+        rustup component add "$([ "$tool" = fmt ] && echo rustfmt || echo clippy)" >&2
+    else
+        echo "setup: cargo $tool not found; install it (rustup component add rustfmt clippy)" >&2
+        exit 2
+    fi
+done

@@ -4,7 +4,7 @@
 # pair of commands alternately (A, B, A, B, ...) and prints median wall time and median peak memory
 # (GNU time's %e and %M) of each side, their ratio and the target from issue 4.
 #
-#   bash tests/bench.sh [--runs N] [--capture FILE] [--quick] [--only PAIR[,PAIR...]]
+#   bash scripts/bench.sh [--runs N] [--capture FILE] [--quick] [--only PAIR[,PAIR...]]
 #
 #   --runs N        runs of each side of each pair (default 3)
 #   --capture FILE  benchmark this capture instead of the bulk one
@@ -40,8 +40,9 @@
 #                       when missing.
 #   TCPWAVE_BENCH_KEEP  when set, keep the work folder (wrappers, logs of every run) for debugging.
 #
-# As root, tshark runs as uid 65534 (tshark run as root ignores WIRESHARK_PLUGIN_DIR), both with and
-# without the plugin, from private plugin folders. Exit status: 0 when every run ran (ratios over
+# tshark runs from private plugin folders made by scripts/private-tshark.sh, both with and without
+# the plugin (as root, as uid 65534: tshark run as root ignores WIRESHARK_PLUGIN_DIR), for the
+# release of the tshark on PATH. Exit status: 0 when every run ran (ratios over
 # their targets are reported, not failures); 1 when something broke (build, tshark, a run); 2 usage.
 set -euo pipefail
 export LC_ALL=C
@@ -52,7 +53,7 @@ generator=$(realpath -m "${TCPWAVE_SHARED:-$repo/../shared}/captures/gen/kernel_
 all_pairs=(plugin summary disabled cli batch cost instructions)
 
 usage() {
-    sed -n '/^#   bash tests/,/^#   --only/p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '/^#   bash scripts/,/^#   --only/p' "$0" | sed 's/^# \{0,1\}//'
     exit "${1:-0}"
 }
 log() { echo "bench: $*" >&2; }
@@ -109,7 +110,7 @@ apt_install() {
 # ---------------------------------------------------------------------------------------------
 # Tools, build, work folder
 
-bash "$repo/tests/setup.sh"
+bash "$repo/scripts/setup.sh"
 [ -x /usr/bin/time ] || apt_install time
 for tool in tshark editcap capinfos; do
     command -v "$tool" >/dev/null || die "$tool not found (it comes with tshark: apt-get install tshark)"
@@ -129,8 +130,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 chmod 0755 "$work"
-mkdir -p "$work/plugins/4.0/epan" "$work/noplugins/4.0/epan" "$work/home" "$work/bin" "$work/logs"
-chmod 0777 "$work/home"
+mkdir -p "$work/bin" "$work/logs"
 
 log "building (cargo build --release -p tcpwave-plugin -p tcpwave-cli)"
 cli_skip=
@@ -148,41 +148,25 @@ if ! cargo build --release --manifest-path "$repo/Cargo.toml" -p tcpwave-plugin 
 fi
 target_dir=$(cargo metadata --format-version 1 --no-deps --manifest-path "$repo/Cargo.toml" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-# Snapshots: other builds of the workspace must not swap the binaries mid-run.
-cp "$target_dir/release/libtcpwave.so" "$work/plugins/4.0/epan/tcpwave.so"
+# Snapshots: other builds of the workspace must not swap the binaries mid-run (the harness below
+# copies the plugin).
 [[ -n $cli_skip ]] || cp "$target_dir/release/tcpwave" "$work/bin/tcpwave"
 
-# tshark with and without the plugin, under identical conditions. As root, tshark ignores
-# WIRESHARK_PLUGIN_DIR, so it runs as nobody. `exec` keeps one process for GNU time to measure.
-# make_tshark_wrapper NAME PLUGIN_DIR [RUNNER...]: RUNNER (valgrind, say) runs tshark itself.
-make_tshark_wrapper() {
-    local name=$1 plugin_dir=$2 runner=
-    shift 2
-    (($#)) && runner=$(printf '%q ' "$@")
-    {
-        echo '#!/bin/sh'
-        echo "export HOME='$work/home' WIRESHARK_PLUGIN_DIR='$plugin_dir'"
-        if ((is_root)); then
-            echo "exec setpriv --reuid=65534 --regid=65534 --clear-groups $runner'$tshark_bin' \"\$@\""
-        else
-            echo "exec $runner'$tshark_bin' \"\$@\""
-        fi
-    } >"$work/bin/$name"
-    chmod 0755 "$work/bin/$name"
-}
-make_tshark_wrapper tshark-plugin "$work/plugins"
-make_tshark_wrapper tshark-bare "$work/noplugins"
-chmod -R a+rX "$work/plugins" "$work/noplugins" "$work/bin"
-tshark_plugin=$work/bin/tshark-plugin
-tshark_bare=$work/bin/tshark-bare
+# tshark with and without the plugin, under identical conditions: scripts/private-tshark.sh's
+# wrappers (private plugin folders for this tshark's release; as root, tshark runs as nobody).
+# They exec, so GNU time measures tshark itself.
+with_dir=$work/with
+bare_dir=$work/bare
+tshark_plugin=$(TSHARK=$tshark_bin bash "$repo/scripts/private-tshark.sh" "$target_dir/release/libtcpwave.so" "$with_dir") ||
+    die "cannot set up tshark with the plugin (scripts/private-tshark.sh)"
+tshark_bare=$(TSHARK=$tshark_bin bash "$repo/scripts/private-tshark.sh" --no-plugin "$bare_dir") ||
+    die "cannot set up tshark without the plugin (scripts/private-tshark.sh)"
+chmod -R a+rX "$work/bin"
 
-if ((is_root)) && ! setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$work/plugins/4.0/epan/tcpwave.so"; then
-    die "uid 65534, which runs tshark, cannot read $work: point TMPDIR at a folder everyone can enter"
-fi
 listing=$("$tshark_plugin" -G plugins 2>"$work/logs/g.log") ||
     die "tshark does not run: $(head -c 500 "$work/logs/g.log")"
 grep -q '^tcpwave\.so[[:space:]]' <<<"$listing" ||
-    die "tshark does not load the plugin from $work/plugins: $(head -c 500 "$work/logs/g.log")"
+    die "tshark does not load the plugin from $with_dir/plugins: $(head -c 500 "$work/logs/g.log")"
 listing=$("$tshark_bare" -G plugins 2>/dev/null)
 if grep -qi tcpwave <<<"$listing"; then
     die "tshark loads a tcpwave plugin even from an empty plugin folder (a global install?), so the \
@@ -273,7 +257,7 @@ make_bulk() {
 # The capture as tshark's user can read it: the file itself, or a copy in the work folder.
 readable_by_runner() {
     local file=$1 copy=$work/$(basename "$1")
-    if ((is_root)) && ! setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$file"; then
+    if ! "$with_dir/run" test -r "$file"; then
         cp "$file" "$copy"
         chmod 0644 "$copy"
         echo "$copy"
@@ -493,10 +477,13 @@ fi
 
 if wants instructions; then
     command -v valgrind >/dev/null || apt_install valgrind
-    # instructions_of LABEL PLUGIN_DIR CAPTURE FIELD: the instructions callgrind counts in one run.
+    # instructions_of LABEL HARNESS_DIR CAPTURE FIELD: the instructions callgrind counts in one run
+    # of tshark under HARNESS_DIR's private user and plugin folder.
     instructions_of() {
-        local label=$1 plugin_dir=$2 file=$3 field=$4 out=$work/callgrind.$1
-        make_tshark_wrapper "valgrind-$label" "$plugin_dir" valgrind --tool=callgrind --callgrind-out-file="$out"
+        local label=$1 harness=$2 file=$3 field=$4 out=$work/callgrind.$1
+        printf '#!/bin/sh\nexec %q valgrind --tool=callgrind --callgrind-out-file=%q %q "$@"\n' \
+            "$harness/run" "$out" "$tshark_bin" >"$work/bin/valgrind-$label"
+        chmod 0755 "$work/bin/valgrind-$label"
         touch "$out" && chmod 0666 "$out"
         "$work/bin/valgrind-$label" -r "$file" -T fields -e frame.number -e "$field" >/dev/null 2>"$work/logs/callgrind-$label.log" ||
             die "callgrind run $label failed: $(tail -n 5 "$work/logs/callgrind-$label.log")"
@@ -505,10 +492,10 @@ if wants instructions; then
     slice20k=$(slice "$source_capture" 20000 slice20k.pcap)
     cp "$repo/tests/data/sample.pcap" "$work/start.pcap" && chmod 0644 "$work/start.pcap"
     log "instructions: callgrind, 4 runs of about a minute each"
-    ir_a=$(instructions_of bare "$work/noplugins" "$slice20k" tcp.stream)
-    ir_b=$(instructions_of plugin "$work/plugins" "$slice20k" tcpwave.step)
-    ir_a0=$(instructions_of bare-start "$work/noplugins" "$work/start.pcap" tcp.stream)
-    ir_b0=$(instructions_of plugin-start "$work/plugins" "$work/start.pcap" tcpwave.step)
+    ir_a=$(instructions_of bare "$bare_dir" "$slice20k" tcp.stream)
+    ir_b=$(instructions_of plugin "$with_dir" "$slice20k" tcpwave.step)
+    ir_a0=$(instructions_of bare-start "$bare_dir" "$work/start.pcap" tcp.stream)
+    ir_b0=$(instructions_of plugin-start "$with_dir" "$work/start.pcap" tcpwave.step)
     packets_20k=$(packets_of "$slice20k")
     packets_start=$(packets_of "$work/start.pcap")
     per_packet() { awk -v r="$1" -v r0="$2" -v n="$3" -v n0="$4" 'BEGIN { printf "%.0f", (r - r0) / (n - n0) }'; }

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Builds the tcpwave plugin for every Wireshark version it supports and lays
+# Builds the tcpwave plugin for every Wireshark version it supports (every row
+# of wireshark-headers/releases.tsv) and lays
 # the builds out as OUTDIR/<major.minor>/epan/tcpwave.so, ready to copy into a
 # user's plugin folder (~/.local/lib/wireshark/plugins/<major.minor>/epan/).
 # Each build must export the entry points its version's loader looks up and
 # must want exactly that version; anything else fails the run.
 #
-# usage: bash tests/release.sh [OUTDIR]    (default: target/plugins)
+# usage: bash scripts/release.sh [OUTDIR]    (default: target/plugins)
 # Each version builds in its own target/wireshark-X.Y, so neither the builds
 # nor the developer's target/release clobber one another.
 set -euo pipefail
@@ -13,12 +14,14 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/target/plugins}
 cargo=${CARGO:-cargo}
-versions=(4.0 4.2 4.4 4.6)
+# The first column of every row of the list of supported releases, after its header line.
+mapfile -t versions < <(awk -F'\t' 'NR > 1 && $1 != "" { print $1 }' "$root/wireshark-headers/releases.tsv")
 
 fail() {
     echo "release: $*" >&2
     exit 1
 }
+((${#versions[@]})) || fail "wireshark-headers/releases.tsv lists no release"
 
 # The 4-byte little-endian int the exported symbol $2 of $1 holds.
 exported_int() {
