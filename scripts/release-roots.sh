@@ -4,8 +4,8 @@
 # tshark; sourced by scripts/wireshark-releases.sh (the plugin and CLI tests in each root) and
 # tests/packages.sh (the Debian packages installed into each root).
 #
-# The sourcing script sets repo (the repository), cache (where roots are kept), log and die, and
-# before calling in_root: shared (the shared captures) and target (cargo's target folder).
+# The sourcing script sets repo (the repository), cache (where roots are kept), shared (the shared
+# captures), log and die; prepare_roots sets target (cargo's target folder).
 # The releases and their distributions are the rows of wireshark-headers/releases.tsv.
 
 releases_tsv=$repo/wireshark-headers/releases.tsv
@@ -125,4 +125,24 @@ remove_tcpwave_package() {
         chroot "$1" env DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin \
             dpkg --purge tcpwave >/dev/null
     fi
+}
+
+# Exits with status 2, saying why, unless every argument is a release releases.tsv lists.
+require_listed() {
+    local release
+    for release; do
+        if [[ -z $(distribution "$release") ]]; then
+            log "no distribution is known for Wireshark '$release': $releases_tsv lists $(listed_releases | tr '\n' ' ')"
+            exit 2
+        fi
+    done
+}
+
+# What making and entering roots needs: root, debootstrap, the cache folder; sets target.
+prepare_roots() {
+    [ "$(id -u)" -eq 0 ] || die "needs root: debootstrap, chroot and bind mounts (run it with sudo)"
+    bash "$repo/scripts/setup.sh" debootstrap
+    mkdir -p "$cache"
+    target=$(cd "$repo" && "${CARGO:-cargo}" metadata --format-version 1 --no-deps |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 }

@@ -46,19 +46,8 @@ if ((${#releases[@]} == 0)); then
         [[ $release == "$here" ]] || releases+=("$release")
     done
 fi
-for release in "${releases[@]}"; do
-    if [[ -z $(distribution "$release") ]]; then
-        log "no distribution is known for Wireshark '$release': $releases_tsv lists ${listed[*]}"
-        exit 2
-    fi
-done
-[ "$(id -u)" -eq 0 ] || die "needs root: debootstrap, chroot and bind mounts (run it with sudo)"
-
-bash "$repo/scripts/setup.sh" debootstrap
-mkdir -p "$cache"
-
-target=$(cd "$repo" && "$cargo" metadata --format-version 1 --no-deps |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+require_listed "${releases[@]}"
+prepare_roots
 
 # The test executables, built once on this machine: name -> path.
 log "building the test executables"

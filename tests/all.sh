@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Every test: installs what is missing, then runs the whole workspace's tests (unit tests, the
-# layout check against the real Wireshark headers, and the integration tests that run the real
-# tshark with the built plugin over ../shared/captures), then the same plugin and CLI tests under
-# the real Wireshark 4.2, 4.4 and 4.6 (tests/wireshark-releases.sh; needs root and the network).
+# Every test: installs what is missing (scripts/setup.sh), checks formatting (cargo fmt) and lints
+# (cargo clippy, warnings are errors), then runs the whole workspace's tests (unit tests, the
+# layout check against the real Wireshark headers, the integration tests that run the real tshark
+# with the built plugin over ../shared/captures, and, as TCPWAVE_SYSTEM_TESTS=1 allows here, the
+# GUI and browser tests, which install the packages they need), then the same plugin and CLI tests
+# under the other Wireshark releases of wireshark-headers/releases.tsv
+# (scripts/wireshark-releases.sh), and the Debian packages installed into each release's
+# distribution (tests/packages.sh); those two need root and the network.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 # The tests read the shared captures beside the repository; a clone made elsewhere (git clone .
@@ -15,12 +19,15 @@ if [[ -z ${TCPWAVE_SHARED:-} && ! -d $repo/../shared/captures ]]; then
         echo "all: shared captures from $TCPWAVE_SHARED (beside the clone's origin)" >&2
     fi
 fi
-bash "$repo/tests/setup.sh"
-# Formatting is checked first: it takes a second and needs nothing built.
+bash "$repo/scripts/setup.sh"
+# Formatting is checked first: it takes a second and needs nothing built. Then the lints.
 cargo fmt --manifest-path "$repo/Cargo.toml" --all --check
-cargo test --manifest-path "$repo/Cargo.toml" --workspace "$@"
+cargo clippy --manifest-path "$repo/Cargo.toml" --workspace --all-targets -- -D warnings
+# The tests that install system packages (GUI, browser) run only when asked to.
+TCPWAVE_SYSTEM_TESTS=1 cargo test --manifest-path "$repo/Cargo.toml" --workspace "$@"
 if [ "$(id -u)" -eq 0 ]; then
-    bash "$repo/tests/wireshark-releases.sh"
+    bash "$repo/scripts/wireshark-releases.sh"
+    bash "$repo/tests/packages.sh"
 else
-    echo "all: not run as root, so Wireshark 4.2, 4.4 and 4.6 were not tested: sudo bash tests/wireshark-releases.sh" >&2
+    echo "all: not run as root, so the other Wireshark releases (wireshark-headers/releases.tsv) and the Debian packages were not tested: sudo bash scripts/wireshark-releases.sh; sudo bash tests/packages.sh" >&2
 fi

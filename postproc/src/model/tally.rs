@@ -239,8 +239,8 @@ pub(crate) mod tests {
         assert_eq!(percentiles(&mut []), None);
     }
 
-    #[test]
-    fn tallies_count_verdicts_and_anomalies() {
+    /// Three complete handshakes (two with a retransmission) and one refused.
+    pub(crate) fn four_connections() -> Tally {
         let mut tally = Tally::default();
         tally.add(&row(0, Some(30), HandshakeVerdict::Complete, vec![]));
         tally.add(&row(
@@ -249,18 +249,20 @@ pub(crate) mod tests {
             HandshakeVerdict::Refused,
             vec![Anomaly::Refused],
         ));
-        tally.add(&row(
-            2,
-            Some(10),
-            HandshakeVerdict::Complete,
-            vec![Anomaly::Retransmission],
-        ));
-        tally.add(&row(
-            3,
-            Some(20),
-            HandshakeVerdict::Complete,
-            vec![Anomaly::Retransmission],
-        ));
+        for (stream, rtt) in [(2, 10), (3, 20)] {
+            tally.add(&row(
+                stream,
+                Some(rtt),
+                HandshakeVerdict::Complete,
+                vec![Anomaly::Retransmission],
+            ));
+        }
+        tally
+    }
+
+    #[test]
+    fn tallies_count_verdicts_and_anomalies() {
+        let tally = four_connections();
         let mut overall = Tally::default();
         overall.merge(&tally);
         overall.merge(&tally);

@@ -79,32 +79,11 @@ pub fn slowest_block(slowest: &Slowest) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::tally::tests::row;
-    use crate::model::tally::Tally;
-    use tcpwave_core::{Anomaly, HandshakeVerdict};
+    use crate::model::tally::tests::four_connections;
 
     #[test]
     fn a_block_lists_counts_most_frequent_first() {
-        let mut tally = Tally::default();
-        tally.add(&row(0, Some(30), HandshakeVerdict::Complete, vec![]));
-        tally.add(&row(
-            1,
-            None,
-            HandshakeVerdict::Refused,
-            vec![Anomaly::Refused],
-        ));
-        tally.add(&row(
-            2,
-            Some(10),
-            HandshakeVerdict::Complete,
-            vec![Anomaly::Retransmission],
-        ));
-        tally.add(&row(
-            3,
-            Some(20),
-            HandshakeVerdict::Complete,
-            vec![Anomaly::Retransmission],
-        ));
+        let mut tally = four_connections();
         let text = text_block("x", &tally.report(5));
         assert!(text.contains("handshake   complete 3, refused 1"), "{text}");
         assert!(
