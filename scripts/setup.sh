@@ -2,12 +2,13 @@
 # Installs what building and testing tcpwave needs on Debian 12, and nothing that is already there:
 # tshark (Wireshark 4.0), libclang for bindgen, and the real Wireshark and glib headers that the
 # layout check compares the project's own declarations against, binutils for checking the
-# release builds' symbols, and GNU time for measuring tshark's peak memory. Rust crates come with
+# release builds' symbols, GNU time for measuring tshark's peak memory, and nftables, iproute2 and
+# tcpdump for the benchmark generator (../shared/captures/gen). Rust crates come with
 # cargo. Used by tests/all.sh, tests/sample.sh, tests/gui.sh and the other scripts here.
 set -euo pipefail
 
 # Extra packages a caller needs (the GUI test's, for one) come as arguments.
-packages=(tshark libwireshark-dev libglib2.0-dev libclang-dev pkg-config binutils time "$@")
+packages=(tshark libwireshark-dev libglib2.0-dev libclang-dev pkg-config binutils time nftables iproute2 tcpdump "$@")
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -243,7 +243,7 @@ fn read_segment(
         frame: packet.frame_number(),
         time_ns: packet.time_ns(),
         stream: stream?,
-        sender: endpoint_key(source_address, source_port),
+        sender: Segment::sender_key(source_address, source_port),
         flags: Flags::from_header_bytes(header[12], header[13]),
         seq: word(4),
         ack: word(8),
@@ -251,16 +251,6 @@ fn read_segment(
         src_port: source_port,
         dst_port: destination_port,
     })
-}
-
-/// Tells the two endpoints of a stream apart: FNV-1a over the source address and port.
-fn endpoint_key(address: &[u8], port: u16) -> u64 {
-    address
-        .iter()
-        .chain(&port.to_be_bytes())
-        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-            (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-        })
 }
 
 fn render(

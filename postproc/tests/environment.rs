@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{captures_dir, which};
+use common::{captures_dir, which, workspace_root};
 
 /// A fake tshark of `version` that never loads the plugin.
 fn fake_tshark(dir: &Path, version: &str) -> PathBuf {
@@ -74,7 +74,10 @@ fn stderr(output: &Output) -> String {
 
 #[test]
 fn a_missing_tshark_is_an_environment_error() {
-    let output = tcpwave(Path::new("/nonexistent/tshark"), &["report", "x.pcap"]);
+    let output = tcpwave(
+        Path::new("/nonexistent/tshark"),
+        &["report", "--engine", "tshark", "x.pcap"],
+    );
     assert_eq!(output.status.code(), Some(2));
     let message = stderr(&output);
     assert!(
@@ -87,7 +90,10 @@ fn a_missing_tshark_is_an_environment_error() {
 #[test]
 fn the_wrong_tshark_version_names_the_one_needed() {
     let dir = tempfile::tempdir().unwrap();
-    let output = tcpwave(&fake_tshark(dir.path(), "3.6.2"), &["report", "x.pcap"]);
+    let output = tcpwave(
+        &fake_tshark(dir.path(), "3.6.2"),
+        &["report", "--engine", "tshark", "x.pcap"],
+    );
     assert_eq!(output.status.code(), Some(2));
     let message = stderr(&output);
     assert!(
@@ -106,9 +112,9 @@ fn a_missing_plugin_names_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let tshark = fake_tshark(dir.path(), "4.0.17");
     for command in [
-        &["report", "x.pcap"][..],
-        &["summary", "x.pcap"],
-        &["ladder", "x.pcap", "--stream", "0"],
+        &["report", "--engine", "tshark", "x.pcap"][..],
+        &["summary", "-Y", "tcp", "x.pcap"],
+        &["ladder", "--engine", "tshark", "x.pcap", "--stream", "0"],
     ] {
         let output = tcpwave(&tshark, command);
         assert_eq!(output.status.code(), Some(2), "{command:?}");
@@ -116,6 +122,55 @@ fn a_missing_plugin_names_the_fix() {
         assert!(message.contains("run `tcpwave install`"), "{message}");
         assert_eq!(message.lines().count(), 1, "one clear line: {message}");
     }
+}
+
+/// The native engine needs no tshark: plain captures are reported, and a capture that needs
+/// Wireshark's dissectors is named with the reason, the others' rows kept.
+#[test]
+fn without_tshark_plain_captures_are_still_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = workspace_root().join("tests/data/sample.pcap");
+    let tunnel = dir.path().join("gre.pcap");
+    // One Ethernet frame holding IPv4 that carries GRE: a tunnel, which only tshark opens.
+    let mut frame = vec![0u8; 12];
+    frame.extend([
+        0x08, 0x00, 0x45, 0, 0, 24, 0, 0, 0, 0, 64, 47, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    ]);
+    frame.extend([0, 0, 0x08, 0x00]);
+    let mut file = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    file.extend([0xff, 0xff, 0, 0, 1, 0, 0, 0]);
+    file.extend([0; 8]);
+    file.extend((frame.len() as u32).to_le_bytes());
+    file.extend((frame.len() as u32).to_le_bytes());
+    file.extend(&frame);
+    fs::write(&tunnel, file).unwrap();
+    let output = tcpwave(
+        Path::new("/nonexistent/tshark"),
+        &[
+            "report",
+            "--format",
+            "csv",
+            plain.to_str().unwrap(),
+            tunnel.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let rows = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        rows.lines()
+            .filter(|line| line.contains("sample.pcap,"))
+            .count(),
+        15
+    );
+    let message = stderr(&output);
+    assert!(
+        message.contains("gre.pcap: it holds IP tunnels, which needs tshark"),
+        "{message}"
+    );
+    assert!(
+        message.contains("TCPWAVE_TSHARK names"),
+        "says why tshark cannot: {message}"
+    );
 }
 
 #[test]
@@ -159,7 +214,10 @@ fn doctor_and_report_name_a_plugin_built_for_another_release() {
     assert!(report.contains(command), "{report}");
 
     let capture = captures_dir().join("kernel/refused.pcap");
-    let output = tcpwave(&tshark, &["report", capture.to_str().unwrap()]);
+    let output = tcpwave(
+        &tshark,
+        &["report", "--engine", "tshark", capture.to_str().unwrap()],
+    );
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains(command), "{}", stderr(&output));
 }

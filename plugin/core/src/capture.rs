@@ -123,6 +123,54 @@ impl Capture {
     }
 }
 
+/// The connections of a capture read once, in order, without a second pass: each segment is
+/// labelled as it comes and shown at once, and a connection is kept only until its reader is
+/// done with it ([`LiveCapture::forget`]), so memory grows with the connections open at once.
+/// Its views are those [`Capture`] gives, but for what only the whole capture tells: the
+/// verdicts are the connection's so far, and [`Anomaly::Unanswered`] is left to the reader.
+#[derive(Debug, Default)]
+pub struct LiveCapture {
+    /// Boxed: a map's table has room for up to twice its entries, and a connection is large.
+    open: HashMap<u32, Box<Connection>>,
+}
+
+impl LiveCapture {
+    pub fn new() -> LiveCapture {
+        LiveCapture::default()
+    }
+
+    /// Labels the one TCP layer of a frame and shows it.
+    pub fn observe(&mut self, segment: &Segment) -> View<'_> {
+        let connection = self
+            .open
+            .entry(segment.stream)
+            .or_insert_with(|| Box::new(Connection::new(segment)));
+        let Observation { label, answers } = connection.observe(segment, 0);
+        View {
+            frame: segment.frame,
+            layer: 0,
+            label,
+            connection,
+            answers,
+            settled: false,
+        }
+    }
+
+    /// Drops what is kept of `stream`'s connection; a later segment of it starts anew.
+    pub fn forget(&mut self, stream: u32) {
+        self.open.remove(&stream);
+    }
+
+    /// Connections kept.
+    pub fn len(&self) -> usize {
+        self.open.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.open.is_empty()
+    }
+}
+
 /// One step of a packet, with what it acknowledges and the timings it completes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StepView {
@@ -263,11 +311,12 @@ impl<'a> View<'a> {
         if self.answers.iter().flatten().any(|answer| !answer.ok()) {
             kinds.insert(Anomaly::BadAck);
         }
-        if self.label.steps().contains(Step::Handshake(1))
-            && self
-                .verdicts()
-                .is_some_and(|(handshake, _)| handshake == HandshakeVerdict::Unanswered)
-        {
+        if self.verdicts().is_some_and(|(handshake, _)| {
+            Anomaly::marks_unanswered_syn(
+                self.label.steps().contains(Step::Handshake(1)),
+                handshake,
+            )
+        }) {
             kinds.insert(Anomaly::Unanswered);
         }
         if self.connection.showed_one_way(self.frame, self.layer) {

@@ -13,7 +13,7 @@ pub mod segment;
 mod store;
 pub mod vocab;
 
-pub use capture::{Capture, View};
+pub use capture::{Capture, LiveCapture, View};
 pub use connection::{AnomalySet, Answer, Connection, Step, StepSet};
 pub use segment::{Flags, Segment, Side};
 pub use vocab::{Anomaly, HandshakeVerdict, Phase, TcpState, TeardownVerdict};

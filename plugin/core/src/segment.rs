@@ -79,6 +79,19 @@ pub struct Segment {
     pub dst_port: u16,
 }
 
+impl Segment {
+    /// A [`Segment::sender`] from the source address's bytes (as the IP header holds them) and
+    /// port: FNV-1a over both, which tells the two endpoints of a stream apart.
+    pub fn sender_key(address: &[u8], port: u16) -> u64 {
+        address
+            .iter()
+            .chain(&port.to_be_bytes())
+            .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+                (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+            })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum Side {

@@ -134,6 +134,15 @@ vocabulary! {
     }
 }
 
+impl Anomaly {
+    /// Whether a packet is marked [`Anomaly::Unanswered`]: a SYN (handshake step 1) of a
+    /// connection whose handshake, over the whole capture, went unanswered. The plugin marks the
+    /// packets; a reader that sees a connection's verdict only at its end marks its row.
+    pub fn marks_unanswered_syn(carries_syn_step: bool, handshake: HandshakeVerdict) -> bool {
+        carries_syn_step && handshake == HandshakeVerdict::Unanswered
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

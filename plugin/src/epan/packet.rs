@@ -269,7 +269,7 @@ impl<'a> Item<'a> {
 }
 
 /// `nstime_t.nsecs` is a C `int`: the nanoseconds below a second always fit.
-const _: () = assert!(999_999_999 <= c_int::MAX as i64);
+const _: () = assert!(999_999_999 <= c_int::MAX as i64 && -999_999_999 >= c_int::MIN as i64);
 
 /// A subtree this plugin adds generated fields to.
 pub struct Tree<'a> {
@@ -351,10 +351,12 @@ impl<'a> Tree<'a> {
         field: FieldIndex,
         nanoseconds: i64,
     ) -> Option<Item<'a>> {
+        // Wireshark's convention: both parts carry the sign (it shows a negative time as `-`
+        // and both magnitudes), so the division truncates toward zero.
         let time = ws::nstime_t {
-            secs: nanoseconds.div_euclid(1_000_000_000),
-            // In 0..1e9, which fits (checked above).
-            nsecs: nanoseconds.rem_euclid(1_000_000_000) as c_int,
+            secs: nanoseconds / 1_000_000_000,
+            // Within ±1e9, which fits (checked above).
+            nsecs: (nanoseconds % 1_000_000_000) as c_int,
         };
         // SAFETY: as add_uint; Wireshark copies the time.
         self.added(unsafe {

@@ -1,19 +1,21 @@
-//! What `report` and `summary` do before reading: a ready tshark, the captures found, and how
+//! What `report` and `summary` do before reading: the engine, the captures found, and how
 //! their run ended.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::commands::cli::CaptureArgs;
+use crate::commands::cli::{CaptureArgs, EngineChoice};
 use crate::commands::outcome::Outcome;
+use crate::run::engine::Engine;
 use crate::run::inputs;
 use crate::run::jobs::{self, Finish, Notes};
 use crate::run::tshark::Tshark;
+use crate::vocab::fatal::Fatal;
 
 /// What `report` and `summary` share before reading: a ready tshark and the captures found.
 pub(super) struct Prepared {
-    pub(super) tshark: Tshark,
+    pub(super) engine: Engine,
     pub(super) captures: Vec<PathBuf>,
     pub(super) notes: Notes,
     /// Named paths that could not be read or are not captures (already reported on stderr).
@@ -22,10 +24,36 @@ pub(super) struct Prepared {
     pub(super) filter: Option<String>,
 }
 
-pub(super) fn prepare(args: &CaptureArgs) -> Result<Prepared> {
+/// tshark, found and checked to load the plugin.
+fn ready_tshark() -> Result<Tshark> {
     let tshark = Tshark::locate()?;
     tshark.check_ready()?;
-    if let Some(filter) = &args.display_filter {
+    Ok(tshark)
+}
+
+/// The engine `--engine` names; `auto` is the native reader unless `-Y` needs tshark.
+pub(super) fn choose_engine(choice: EngineChoice, display_filter: Option<&str>) -> Result<Engine> {
+    Ok(match (choice, display_filter) {
+        (EngineChoice::Native, Some(_)) => {
+            return Err(Fatal::Usage(
+                "-Y is a Wireshark display filter: it needs tshark (--engine auto or tshark)"
+                    .to_owned(),
+            )
+            .into())
+        }
+        (EngineChoice::Native, None) => Engine::Native,
+        (EngineChoice::Tshark, _) | (EngineChoice::Auto, Some(_)) => {
+            Engine::Tshark(ready_tshark()?)
+        }
+        (EngineChoice::Auto, None) => Engine::Auto {
+            tshark: ready_tshark().map_err(|why| format!("tshark cannot be used: {why:#}")),
+        },
+    })
+}
+
+pub(super) fn prepare(args: &CaptureArgs) -> Result<Prepared> {
+    let engine = choose_engine(args.engine, args.display_filter.as_deref())?;
+    if let (Some(filter), Some(tshark)) = (&args.display_filter, engine.tshark()) {
         tshark.check_filter(filter)?;
     }
     let found = inputs::collect(&args.paths);
@@ -37,7 +65,7 @@ pub(super) fn prepare(args: &CaptureArgs) -> Result<Prepared> {
         notes.say(&format!("{}: {reason}", path.display()));
     }
     Ok(Prepared {
-        tshark,
+        engine,
         captures: found.captures,
         notes,
         failed: found.errors.len(),

@@ -12,13 +12,18 @@ const ABOUT: &str =
     "Per-connection TCP handshake and teardown reports, from tshark and the tcpwave plugin";
 
 const LONG_ABOUT: &str = "\
-tcpwave runs tshark (with the tcpwave Wireshark plugin loaded) over packet captures and reports,
-for every TCP connection, how it opened and how it closed: the handshake and teardown steps seen,
-their timing, retransmitted steps, acknowledgments that do not fit, and the connection's state
-and history in Zeek's conn.log terms (S0, SF, REJ, ... and ShADadFf).
+tcpwave reports, for every TCP connection of packet captures, how it opened and how it closed:
+the handshake and teardown steps seen, their timing, retransmitted steps, acknowledgments that do
+not fit, and the connection's state and history in Zeek's conn.log terms (S0, SF, REJ, ... and
+ShADadFf). The labels are those of the tcpwave Wireshark plugin.
 
-tshark (Wireshark RELEASES) must be installed, with the plugin in its plugin folder:
-`tcpwave install` puts it there, `tcpwave doctor` says what is missing.";
+Two engines read the captures, with the same rows: a native one, which reads pcap and pcapng
+files itself with the plugin's own state machine, many times faster, and tshark with the plugin
+loaded. By default (--engine auto) the native engine reads every capture it can read exactly as
+Wireshark does, and tshark the others (tunnels, IP fragments carrying TCP, other link types) and
+every capture when -Y is given; which engine read a capture is said on stderr when it is not the
+native one. tshark (Wireshark RELEASES), with the plugin in its plugin folder, is needed only
+then: `tcpwave install` puts the plugin there, `tcpwave doctor` says what is missing.";
 
 const REPORT_LONG_ABOUT: &str = "\
 One row per TCP connection (per Wireshark tcp.stream) of every capture given.
@@ -46,10 +51,10 @@ Columns (CSV and JSON carry them all; the table shows the main ones):
   conn_state, history          as in Zeek's conn.log (S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0
                                RSTRH SH SHR OTH; history letters ShADadFfRrTtWwIiQq)
 
-tshark reads each capture twice (the verdicts need the whole capture), then rows are written as
-connections end (5 s of capture time after their close, as in Zeek), the rest when the capture
-ends. Captures are read in parallel (--jobs): rows of different captures may interleave (the
-table shows each capture as one block, when it is finished); use --jobs 1 for input order.
+Rows are written as connections end (5 s of capture time after their close, as in Zeek), the
+rest when the capture ends. Captures are read in parallel (--jobs): rows of different captures
+may interleave (the table shows each capture as one block, when it is finished); use --jobs 1 for
+input order.
 
 --format html writes one self-contained page (inline CSS, JavaScript and SVG; it fetches
 nothing): the totals, verdict bar charts and a handshake RTT histogram, a table of every
@@ -224,9 +229,37 @@ pub struct CaptureArgs {
     )]
     pub display_filter: Option<String>,
 
+    /// Which engine reads the captures
+    #[arg(
+        long,
+        value_enum,
+        default_value = "auto",
+        long_help = "Which engine reads the captures. `native` reads pcap and pcapng files (and \
+                     their .gz) itself and labels them with the plugin's own state machine, many \
+                     times faster than tshark, with the same rows: Ethernet (with VLAN tags), \
+                     Linux cooked v1 and v2, raw IP and BSD loopback links, IPv4 and IPv6. \
+                     `tshark` runs tshark with the plugin for every capture. `auto` (the default) \
+                     reads natively, and with tshark the captures that need Wireshark's dissectors \
+                     (tunnels, IP fragments carrying TCP, other link types), saying so on stderr, \
+                     and every capture when -Y is given; without tshark it still reports the \
+                     plain captures and names the ones that need it."
+    )]
+    pub engine: EngineChoice,
+
     /// Captures read at once [default: the number of cores]
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+}
+
+/// The engines `--engine` chooses from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineChoice {
+    /// Native, and tshark where Wireshark's dissection or -Y is needed
+    Auto,
+    /// The native reader only
+    Native,
+    /// tshark with the plugin
+    Tshark,
 }
 
 #[derive(Debug, Args)]
@@ -273,6 +306,10 @@ pub struct LadderArgs {
     /// Write to FILE instead of standard output
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Which engine reads the capture (as for `report`)
+    #[arg(long, value_enum, default_value = "auto")]
+    pub engine: EngineChoice,
 }
 
 #[derive(Debug, Args)]

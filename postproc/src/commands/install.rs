@@ -133,6 +133,13 @@ fn finding(label: &str, text: &str) {
     println!("{label:<17}{text}");
 }
 
+/// Which engine reads what (`--engine auto`), with tshark ready and without.
+const BOTH_ENGINES: &str = "native for pcap and pcapng of Ethernet, Linux cooked, raw IP or \
+    loopback links; this tshark for -Y and for captures that need Wireshark's dissectors \
+    (tunnels, IP fragments, other link types)";
+const NATIVE_ONLY: &str = "native only: plain captures are reported; -Y and captures that need \
+    Wireshark's dissectors (tunnels, IP fragments, other link types) wait for tshark";
+
 /// The Debian package that installed `file` and its version, when dpkg knows one.
 fn debian_package_of(file: &Path) -> Option<(String, String)> {
     let query = |args: &[&OsStr]| {
@@ -157,6 +164,7 @@ pub fn doctor() -> Result<Outcome> {
         Err(error) => {
             finding("tshark", "not found");
             finding("  what to do", &error.to_string());
+            finding("engines", NATIVE_ONLY);
             return Err(Fatal::Environment("tshark is missing".to_owned()).into());
         }
     };
@@ -248,6 +256,7 @@ pub fn doctor() -> Result<Outcome> {
         }
     }
 
+    finding("engines", if healthy { BOTH_ENGINES } else { NATIVE_ONLY });
     if healthy {
         println!("all good: `tcpwave report CAPTURE` is ready to run");
         Ok(Outcome::Success)

@@ -100,7 +100,7 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     let mut failed = prepared.failed;
     let notes = prepared.notes.clone();
     let finish = jobs::run(
-        &prepared.tshark,
+        &prepared.engine,
         prepared.captures,
         prepared.filter,
         prepared.jobs,

@@ -25,7 +25,7 @@ pub fn run(args: SummaryArgs) -> Result<Outcome> {
     let mut per_capture = Vec::new();
     let mut tallies: HashMap<String, Tally> = HashMap::new();
     let finish = jobs::run(
-        &prepared.tshark,
+        &prepared.engine,
         prepared.captures,
         prepared.filter,
         prepared.jobs,

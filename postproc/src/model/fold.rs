@@ -20,7 +20,7 @@ use crate::model::stream_set::StreamSet;
 use crate::model::zeek::{ZeekConnection, ZeekSegment};
 use crate::vocab::seconds::Seconds;
 use tcpwave_core::roles::first_sender_side;
-use tcpwave_core::{AnomalySet, Flags, HandshakeVerdict, Side, TeardownVerdict};
+use tcpwave_core::{Anomaly, AnomalySet, Flags, HandshakeVerdict, Side, TeardownVerdict};
 
 /// A connection handed out: its row, and its ladder when ladders were asked for.
 #[derive(Debug)]
@@ -140,7 +140,13 @@ impl OpenConnection {
         self.zeek.is_over()
     }
 
-    fn finish(self, file: &str, stream: u64) -> Finished {
+    fn finish(mut self, file: &str, stream: u64) -> Finished {
+        // Engines that see a verdict only at the connection's end leave this mark to the row.
+        if self.handshake.is_some_and(|handshake| {
+            Anomaly::marks_unanswered_syn(self.handshake_steps.contains(&1), handshake)
+        }) {
+            self.anomalies.insert(Anomaly::Unanswered);
+        }
         // Zeek's own role reversal (a SYN answering the SYN/ACK seen first) reports the other
         // side as the originator; the endpoints and the closer follow it.
         let (orig, resp, active_closer) = if self.zeek.roles_reversed() {
@@ -211,11 +217,12 @@ impl Connections {
         }
     }
 
-    /// Adds one packet; `emit` gets the connections that are over.
-    pub fn add(&mut self, packet: &LabelledPacket, emit: &mut impl FnMut(Finished)) {
+    /// Adds one packet; `emit` gets the connections that are over. Returns false for a packet
+    /// left out: one of a connection whose row was handed out already.
+    pub fn add(&mut self, packet: &LabelledPacket, emit: &mut impl FnMut(Finished)) -> bool {
         self.emit_finished(packet.time, emit);
         if self.done.contains(packet.stream) {
-            return;
+            return false;
         }
         let connection = self
             .open
@@ -226,6 +233,7 @@ impl Connections {
         if connection.is_over() && !was_over {
             self.closing.push_back((packet.time, packet.stream));
         }
+        true
     }
 
     fn emit_finished(&mut self, now: Seconds, emit: &mut impl FnMut(Finished)) {
@@ -249,13 +257,13 @@ impl Connections {
         }
     }
 
-    /// The connections still open at the end of the capture, in stream order.
     /// Connections whose rows are not handed out yet.
     #[cfg(test)]
     pub(crate) fn open_count(&self) -> usize {
         self.open.len()
     }
 
+    /// The connections still open at the end of the capture, in stream order.
     pub fn finish(mut self, emit: &mut impl FnMut(Finished)) {
         let mut streams: Vec<u64> = self.open.keys().copied().collect();
         streams.sort_unstable();

@@ -15,7 +15,7 @@ use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::model::fold::{Connections, Finished};
-use crate::run::tshark::Tshark;
+use crate::run::engine::Engine;
 
 /// What the caller is told, on its own thread.
 #[derive(Debug)]
@@ -143,15 +143,17 @@ impl Notes {
 /// filter: when a closed connection's row is written depends on the capture's clock, which every
 /// packet moves.
 fn read_capture(
-    tshark: &Tshark,
+    engine: &Engine,
     path: &Path,
     filter: Option<&str>,
     draw_ladders: bool,
     outbox: &mut Outbox,
+    notes: &Notes,
 ) -> Option<String> {
-    let selection = match filter {
-        None => None,
-        Some(filter) => match tshark.matching_streams(path, filter) {
+    let selection = match (filter, engine.tshark()) {
+        (None, _) => None,
+        (Some(_), None) => return Some("-Y needs tshark, which this run cannot use".to_owned()),
+        (Some(filter), Some(tshark)) => match tshark.matching_streams(path, filter) {
             Err(error) => return Some(format!("{error:#}")),
             // Nothing to report; a failure is the file's, and the full run would only repeat it.
             Ok(selection) if selection.streams.is_empty() => return selection.failure,
@@ -166,15 +168,26 @@ fn read_capture(
     };
     let mut connections = Connections::new(&path.display().to_string(), draw_ladders);
     let mut rows = 0usize;
-    let report = tshark.packets(path, None, |packet| {
-        connections.add(&packet, &mut |finished| {
-            if selected(&finished) {
-                rows += 1;
-                outbox.push(finished);
+    let report = engine.packets(
+        path,
+        &mut |packet| {
+            let mut over = Vec::new();
+            let stream = packet.stream;
+            let counted = connections.add(&packet, &mut |finished| {
+                over.push(finished.row.stream);
+                if selected(&finished) {
+                    rows += 1;
+                    outbox.push(finished);
+                }
+            });
+            if !counted {
+                over.push(stream);
             }
-        });
-        outbox.send_if_due();
-    });
+            outbox.send_if_due();
+            over
+        },
+        &|note| notes.say(note),
+    );
     connections.finish(&mut |finished| {
         if selected(&finished) {
             rows += 1;
@@ -209,7 +222,7 @@ fn read_capture(
 /// one matching packet, whole; when there is none, a note on stderr says so. Returns early,
 /// without waiting for running tsharks, on Ctrl-C.
 pub fn run(
-    tshark: &Tshark,
+    engine: &Engine,
     captures: Vec<PathBuf>,
     filter: Option<String>,
     jobs: usize,
@@ -236,8 +249,9 @@ pub fn run(
     let filter = Arc::new(filter);
     let mut connections = 0u64;
     for _ in 0..jobs.clamp(1, total.max(1)) {
-        let (tshark, captures, next, filter, sender, interrupted) = (
-            tshark.clone(),
+        let (engine, notes, captures, next, filter, sender, interrupted) = (
+            engine.clone(),
+            notes.clone(),
             Arc::clone(&captures),
             Arc::clone(&next),
             Arc::clone(&filter),
@@ -252,7 +266,14 @@ pub fn run(
             }
             let path = &captures[index];
             let mut outbox = Outbox::new(sender.clone());
-            let problem = read_capture(&tshark, path, filter.as_deref(), draw_ladders, &mut outbox);
+            let problem = read_capture(
+                &engine,
+                path,
+                filter.as_deref(),
+                draw_ladders,
+                &mut outbox,
+                &notes,
+            );
             let done = Message::CaptureDone {
                 path: path.clone(),
                 problem,

@@ -18,7 +18,6 @@ impl Seconds {
         }
     }
 
-    #[cfg(test)]
     pub fn from_nanos(nanos: i64) -> Self {
         Seconds { nanos }
     }

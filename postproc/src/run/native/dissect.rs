@@ -1,0 +1,496 @@
+//! One frame's link, IP and TCP headers, read with `etherparse`, the way Wireshark reads the
+//! plain ones; anything Wireshark would dissect further (a tunnel, IP fragments that may carry
+//! TCP, an encapsulation not listed) is reported, so that the capture goes to tshark instead of
+//! getting a different row.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use etherparse::{ip_number, EtherType, IpNumber, Ipv4HeaderSlice, LaxIpv6Slice};
+use tcpwave_core::Flags;
+
+use super::frames;
+use super::streams::SegmentKey;
+
+/// What one frame holds for tcpwave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dissection {
+    /// No TCP header Wireshark would number (another protocol, or fewer than 16 bytes of one).
+    NoTcp,
+    Tcp(TcpHeader),
+    /// A TCP header quoted in an ICMP error: Wireshark gives it a stream number, and nothing
+    /// else of it counts.
+    Quoted(SegmentKey),
+    /// Wireshark would find more here than plain headers: the capture needs tshark.
+    NeedsWireshark(String),
+}
+
+/// What tshark's `tcp.*` fields and the carrying IP header say about a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpHeader {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub flags: Flags,
+    pub seq: u32,
+    pub ack: u32,
+    pub window: u16,
+    /// `tcp.len`: the IP payload's length less the TCP header's; 0 where Wireshark shows none
+    /// (a segment shorter than its header).
+    pub payload_len: u32,
+    /// Whether the segment holds its whole header (Wireshark then learns its base sequence
+    /// numbers from it).
+    pub whole_header: bool,
+    /// Whether Wireshark shows the flags: not for a data offset under 5, where it stops
+    /// (the plugin still labels the segment, but the tshark engine's rows leave it out).
+    pub flags_shown: bool,
+}
+
+/// A slice of the frame and its length on the wire, which the capture may have cut.
+#[derive(Debug, Clone, Copy)]
+struct Bytes<'a> {
+    data: &'a [u8],
+    /// What Wireshark calls the reported length: at least `data`'s.
+    reported: usize,
+}
+
+impl<'a> Bytes<'a> {
+    fn from(self, at: usize) -> Bytes<'a> {
+        Bytes {
+            data: self.data.get(at..).unwrap_or_default(),
+            reported: self.reported.saturating_sub(at),
+        }
+    }
+
+    /// Only the first `len` bytes on the wire, when that is less than what there is.
+    fn limited(self, len: usize) -> Bytes<'a> {
+        Bytes {
+            data: &self.data[..self.data.len().min(len)],
+            reported: self.reported.min(len),
+        }
+    }
+}
+
+/// UDP ports Wireshark decodes tunnels (or sampled frames) on by default, whose payload can
+/// hold TCP.
+const TUNNEL_UDP_PORTS: [(u16, &str); 10] = [
+    (1701, "L2TP"),
+    (2152, "GTP-U"),
+    (3544, "Teredo"),
+    (4341, "LISP"),
+    (4789, "VXLAN"),
+    (5246, "CAPWAP"),
+    (6081, "Geneve"),
+    (6343, "sFlow samples"),
+    (6635, "MPLS over UDP"),
+    (37008, "TZSP"),
+];
+
+/// Ether types of encapsulations Wireshark opens that may hold IP (and so TCP) further in. Any
+/// other type but IPv4, IPv6 and VLAN tags holds no TCP.
+const IP_CARRYING_ETHER_TYPES: [(u16, &str); 9] = [
+    (0x22f3, "TRILL"),
+    (0x8847, "MPLS"),
+    (0x8848, "MPLS"),
+    (0x8863, "PPPoE"),
+    (0x8864, "PPPoE"),
+    (0x880b, "PPP"),
+    (0x88e5, "MACsec"),
+    (0x88e7, "802.1ah"),
+    (0x894f, "NSH"),
+];
+
+/// The SNAP organisation code of encapsulated Ethernet types (RFC 1042), and Cisco's, whose
+/// protocols (CDP, DTP, UDLD, VTP) carry no IP.
+const SNAP_ETHER_TYPE: [u8; 3] = [0, 0, 0];
+const SNAP_CISCO: [u8; 3] = [0, 0, 0x0c];
+
+/// The frame's headers, by its link type; `wire_len` is the frame's length on the wire.
+pub fn dissect(link_type: i32, data: &[u8], wire_len: usize) -> Dissection {
+    let frame = Bytes {
+        data,
+        reported: wire_len.max(data.len()),
+    };
+    match link_type {
+        frames::ETHERNET => ethernet(frame),
+        frames::LINUX_SLL => match data.get(14..16) {
+            Some(protocol) => ether_type(
+                u16::from_be_bytes([protocol[0], protocol[1]]),
+                frame.from(16),
+            ),
+            None => Dissection::NoTcp,
+        },
+        frames::LINUX_SLL2 => match data.get(0..2) {
+            Some(protocol) if data.len() >= 20 => ether_type(
+                u16::from_be_bytes([protocol[0], protocol[1]]),
+                frame.from(20),
+            ),
+            _ => Dissection::NoTcp,
+        },
+        frames::NULL | frames::LOOP => loopback(link_type, frame),
+        frames::RAW => match data.first().map(|byte| byte >> 4) {
+            Some(4) => ipv4(frame),
+            Some(6) => ipv6(frame),
+            _ => Dissection::NoTcp,
+        },
+        frames::IPV4 => ipv4(frame),
+        frames::IPV6 => ipv6(frame),
+        other => Dissection::NeedsWireshark(format!("link type {other}")),
+    }
+}
+
+/// Ethernet II with any number of 802.1Q / 802.1ad tags; 802.3 frames carry LLC.
+fn ethernet(frame: Bytes<'_>) -> Dissection {
+    let mut at = 12;
+    loop {
+        let Some(bytes) = frame.data.get(at..at + 2) else {
+            return Dissection::NoTcp;
+        };
+        let value = u16::from_be_bytes([bytes[0], bytes[1]]);
+        match value {
+            0x8100 | 0x88a8 | 0x9100 => at += 4,
+            _ => return ether_type(value, frame.from(at + 2)),
+        }
+    }
+}
+
+fn ether_type(value: u16, payload: Bytes<'_>) -> Dissection {
+    match EtherType(value) {
+        EtherType::IPV4 => ipv4(payload),
+        EtherType::IPV6 => ipv6(payload),
+        _ if value <= 1500 => llc(payload),
+        _ => match IP_CARRYING_ETHER_TYPES
+            .iter()
+            .find(|(known, _)| *known == value)
+        {
+            Some((_, name)) => Dissection::NeedsWireshark(format!("{name} frames")),
+            None => Dissection::NoTcp,
+        },
+    }
+}
+
+/// An 802.2 LLC frame: only SNAP can carry IP.
+fn llc(payload: Bytes<'_>) -> Dissection {
+    match payload.data {
+        [0xaa, 0xaa, 0x03, o1, o2, o3, t1, t2, ..] => match [*o1, *o2, *o3] {
+            SNAP_ETHER_TYPE => ether_type(u16::from_be_bytes([*t1, *t2]), payload.from(8)),
+            SNAP_CISCO => Dissection::NoTcp,
+            _ => Dissection::NeedsWireshark("802.2 SNAP frames".to_owned()),
+        },
+        _ => Dissection::NoTcp,
+    }
+}
+
+/// BSD loopback: a 4-byte address family, in the writer's byte order (`NULL`) or big-endian
+/// (`LOOP`).
+fn loopback(link_type: i32, frame: Bytes<'_>) -> Dissection {
+    let Some(family) = frame.data.get(..4) else {
+        return Dissection::NoTcp;
+    };
+    let family = [family[0], family[1], family[2], family[3]];
+    let candidates = if link_type == frames::LOOP {
+        [u32::from_be_bytes(family); 2]
+    } else {
+        [u32::from_le_bytes(family), u32::from_be_bytes(family)]
+    };
+    if candidates.contains(&2) {
+        ipv4(frame.from(4))
+    } else if candidates.iter().any(|f| [10, 24, 28, 30].contains(f)) {
+        ipv6(frame.from(4))
+    } else {
+        Dissection::NoTcp
+    }
+}
+
+/// An IP datagram's payload, as Wireshark hands it to TCP.
+struct IpPayload<'a> {
+    src: IpAddr,
+    dst: IpAddr,
+    protocol: IpNumber,
+    fragmented: bool,
+    payload: Bytes<'a>,
+}
+
+/// An IPv4 header (RFC 791); a total length of 0 is taken for segmentation offload, and one
+/// past the frame is ignored, as Wireshark does.
+fn ipv4_payload(datagram: Bytes<'_>) -> Option<IpPayload<'_>> {
+    let header = Ipv4HeaderSlice::from_slice(datagram.data).ok()?;
+    let header_len = header.slice().len();
+    let total = match usize::from(header.total_len()) {
+        0 => datagram.reported,
+        total if total < header_len => return None,
+        total => total,
+    };
+    let datagram = if total <= datagram.reported {
+        datagram.limited(total)
+    } else {
+        datagram
+    };
+    Some(IpPayload {
+        src: IpAddr::V4(Ipv4Addr::from(header.source())),
+        dst: IpAddr::V4(Ipv4Addr::from(header.destination())),
+        protocol: header.protocol(),
+        fragmented: header.is_fragmenting_payload(),
+        payload: datagram.from(header_len),
+    })
+}
+
+/// An IPv6 header (RFC 8200) and its extension headers; a payload length of 0 leaves nothing
+/// for TCP, as in Wireshark.
+fn ipv6_payload(datagram: Bytes<'_>) -> Option<IpPayload<'_>> {
+    let (ip, _) = LaxIpv6Slice::from_slice(datagram.data).ok()?;
+    let header = ip.header();
+    let payload_len = match header.payload_length() {
+        0 => jumbo_payload_len(datagram.data).unwrap_or(0),
+        length => usize::from(length),
+    };
+    let datagram = datagram.limited(40 + payload_len);
+    let headers_len = datagram.data.len() - ip.payload().payload.len();
+    Some(IpPayload {
+        src: IpAddr::V6(Ipv6Addr::from(header.source())),
+        dst: IpAddr::V6(Ipv6Addr::from(header.destination())),
+        protocol: ip.payload().ip_number,
+        fragmented: ip.is_payload_fragmented(),
+        payload: datagram.from(headers_len),
+    })
+}
+
+/// The payload length of a jumbogram (RFC 2675): a hop-by-hop option of type 0xc2 right after
+/// the IPv6 header.
+fn jumbo_payload_len(datagram: &[u8]) -> Option<usize> {
+    if datagram.get(6) != Some(&0) {
+        return None;
+    }
+    let hop_by_hop = datagram.get(40..)?;
+    let len = (usize::from(*hop_by_hop.get(1)?) + 1) * 8;
+    let mut options = hop_by_hop.get(2..len)?;
+    while let [kind, rest @ ..] = options {
+        match (kind, rest) {
+            (0, _) => options = rest,
+            (0xc2, [4, a, b, c, d, ..]) => {
+                return usize::try_from(u32::from_be_bytes([*a, *b, *c, *d])).ok()
+            }
+            (_, [option_len, ..]) => options = rest.get(1 + usize::from(*option_len)..)?,
+            _ => return None,
+        }
+    }
+    None
+}
+
+fn ipv4(datagram: Bytes<'_>) -> Dissection {
+    ipv4_payload(datagram).map_or(Dissection::NoTcp, transport)
+}
+
+fn ipv6(datagram: Bytes<'_>) -> Dissection {
+    ipv6_payload(datagram).map_or(Dissection::NoTcp, transport)
+}
+
+fn transport(ip: IpPayload<'_>) -> Dissection {
+    match ip.protocol {
+        ip_number::TCP if ip.fragmented => {
+            Dissection::NeedsWireshark("IP fragments carrying TCP".to_owned())
+        }
+        ip_number::TCP => tcp(&ip).map_or(Dissection::NoTcp, Dissection::Tcp),
+        ip_number::UDP => udp(ip.payload.data),
+        ip_number::ICMP if !ip.fragmented => icmp_error(ip.payload.data, &[3, 4, 5, 11, 12]),
+        ip_number::IPV6_ICMP if !ip.fragmented => icmp_error(ip.payload.data, &[1, 2, 3, 4]),
+        ip_number::IPV4 | ip_number::IPV6 | ip_number::GRE => {
+            Dissection::NeedsWireshark("IP tunnels".to_owned())
+        }
+        // Extension headers etherparse stops at (a fragment header included).
+        ip_number::IPV6_FRAGMENTATION_HEADER => {
+            Dissection::NeedsWireshark("IP fragments carrying TCP".to_owned())
+        }
+        _ => Dissection::NoTcp,
+    }
+}
+
+fn udp(payload: &[u8]) -> Dissection {
+    let Some(ports) = payload.get(..4) else {
+        return Dissection::NoTcp;
+    };
+    let source = u16::from_be_bytes([ports[0], ports[1]]);
+    let destination = u16::from_be_bytes([ports[2], ports[3]]);
+    match TUNNEL_UDP_PORTS
+        .iter()
+        .find(|(port, _)| *port == source || *port == destination)
+    {
+        Some((_, tunnel)) => Dissection::NeedsWireshark(format!("{tunnel} tunnels")),
+        None => Dissection::NoTcp,
+    }
+}
+
+/// An ICMP or ICMPv6 error of one of `error_types` quoting a TCP header of 16 bytes or more.
+fn icmp_error(message: &[u8], error_types: &[u8]) -> Dissection {
+    if !message
+        .first()
+        .is_some_and(|kind| error_types.contains(kind))
+    {
+        return Dissection::NoTcp;
+    }
+    let quoted = Bytes {
+        data: message.get(8..).unwrap_or_default(),
+        reported: message.len().saturating_sub(8),
+    };
+    let ip = match quoted.data.first().map(|byte| byte >> 4) {
+        Some(4) => Ipv4HeaderSlice::from_slice(quoted.data)
+            .ok()
+            .map(|header| IpPayload {
+                src: IpAddr::V4(Ipv4Addr::from(header.source())),
+                dst: IpAddr::V4(Ipv4Addr::from(header.destination())),
+                protocol: header.protocol(),
+                fragmented: false,
+                payload: quoted.from(header.slice().len()),
+            }),
+        Some(6) => ipv6_payload(quoted),
+        _ => None,
+    };
+    match ip
+        .filter(|ip| ip.protocol == ip_number::TCP)
+        .and_then(|ip| tcp(&ip))
+    {
+        Some(tcp) => Dissection::Quoted(SegmentKey {
+            src: tcp.src,
+            src_port: tcp.src_port,
+            dst: tcp.dst,
+            dst_port: tcp.dst_port,
+            flags: tcp.flags,
+            seq: tcp.seq,
+            ack: tcp.ack,
+            learns_base: false,
+        }),
+        None => Dissection::NoTcp,
+    }
+}
+
+/// A TCP header (RFC 9293 section 3.1) of which Wireshark reads the first 16 bytes before
+/// anything else: with fewer, it gives up.
+fn tcp(ip: &IpPayload<'_>) -> Option<TcpHeader> {
+    let segment = ip.payload;
+    let header = segment.data.get(..16)?;
+    if segment.reported < 16 {
+        return None;
+    }
+    let word = |at: usize| {
+        u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+    };
+    let header_len = usize::from(header[12] >> 4) * 4;
+    let whole_header = segment.reported >= header_len;
+    Some(TcpHeader {
+        src: ip.src,
+        dst: ip.dst,
+        src_port: u16::from_be_bytes([header[0], header[1]]),
+        dst_port: u16::from_be_bytes([header[2], header[3]]),
+        flags: Flags::from_header_bytes(header[12], header[13]),
+        seq: word(4),
+        ack: word(8),
+        window: u16::from_be_bytes([header[14], header[15]]),
+        payload_len: if whole_header {
+            u32::try_from(segment.reported - header_len).unwrap_or(u32::MAX)
+        } else {
+            0
+        },
+        whole_header,
+        flags_shown: header_len >= 20,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An Ethernet frame with `tags` VLAN tags, IPv4 10.0.0.1 → 10.0.0.2, TCP 40000 → 80, SYN,
+    /// and `payload` bytes of data.
+    fn frame(tags: usize, payload: usize) -> Vec<u8> {
+        let mut bytes = vec![0u8; 12];
+        for _ in 0..tags {
+            bytes.extend([0x81, 0x00, 0x00, 0x05]);
+        }
+        bytes.extend([0x08, 0x00]);
+        let total = 20 + 20 + payload;
+        bytes.extend([
+            0x45,
+            0,
+            (total >> 8) as u8,
+            total as u8,
+            0,
+            0,
+            0x40,
+            0,
+            64,
+            6,
+            0,
+            0,
+        ]);
+        bytes.extend([10, 0, 0, 1, 10, 0, 0, 2]);
+        bytes.extend([0x9c, 0x40, 0x00, 0x50]);
+        bytes.extend(1000u32.to_be_bytes());
+        bytes.extend(0u32.to_be_bytes());
+        bytes.extend([0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+        bytes.extend(vec![0xab; payload]);
+        bytes
+    }
+
+    #[test]
+    fn reads_tcp_under_any_number_of_vlan_tags() {
+        for tags in 0..3 {
+            let Dissection::Tcp(tcp) = dissect(frames::ETHERNET, &frame(tags, 5), 0) else {
+                panic!("no TCP under {tags} tags");
+            };
+            assert_eq!((tcp.src_port, tcp.dst_port, tcp.seq), (40000, 80, 1000));
+            assert!(tcp.flags.syn() && !tcp.flags.ack());
+            assert_eq!(tcp.payload_len, 5);
+            assert_eq!(tcp.window, 0xffff);
+        }
+    }
+
+    #[test]
+    fn the_payload_length_is_the_ip_headers_even_when_the_capture_cut_it() {
+        let mut bytes = frame(0, 100);
+        let wire_len = bytes.len();
+        bytes.truncate(14 + 40 + 10);
+        let Dissection::Tcp(tcp) = dissect(frames::ETHERNET, &bytes, wire_len) else {
+            panic!("no TCP");
+        };
+        assert_eq!(tcp.payload_len, 100);
+    }
+
+    #[test]
+    fn fragments_and_tunnels_go_to_wireshark() {
+        let mut fragment = frame(0, 5);
+        fragment[14 + 6] = 0x20; // more fragments
+        assert!(matches!(
+            dissect(frames::ETHERNET, &fragment, 0),
+            Dissection::NeedsWireshark(_)
+        ));
+        let mut gre = frame(0, 5);
+        gre[14 + 9] = 47;
+        assert!(matches!(
+            dissect(frames::ETHERNET, &gre, 0),
+            Dissection::NeedsWireshark(_)
+        ));
+        assert!(matches!(
+            dissect(147, &[0; 40], 0),
+            Dissection::NeedsWireshark(_)
+        ));
+    }
+
+    #[test]
+    fn loopback_and_raw_frames_carry_ip_directly() {
+        let ip = &frame(0, 0)[14..];
+        let mut null = 2u32.to_le_bytes().to_vec();
+        null.extend(ip);
+        assert!(matches!(
+            dissect(frames::NULL, &null, 0),
+            Dissection::Tcp(_)
+        ));
+        assert!(matches!(dissect(frames::RAW, ip, 0), Dissection::Tcp(_)));
+        let mut sll = vec![0u8; 14];
+        sll.extend([0x08, 0x00]);
+        sll.extend(ip);
+        assert!(matches!(
+            dissect(frames::LINUX_SLL, &sll, 0),
+            Dissection::Tcp(_)
+        ));
+    }
+}
