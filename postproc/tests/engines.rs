@@ -84,7 +84,8 @@ fn by_file(output: &Output) -> ByFile {
     result
 }
 
-/// Runs both engines over `paths` and compares; returns (captures compared, rows compared).
+/// Runs both engines over `paths` and compares; returns (captures compared: those with a row or
+/// a failure, rows compared).
 fn compare(corpus: &str, paths: &[&Path]) -> (usize, usize) {
     let tshark = plugin_tshark();
     let run = |engine: &str| {
@@ -324,7 +325,7 @@ fn the_tcpdump_corpus_reads_alike() {
     let corpus = captures_dir().join("tcpdump");
     let (captures, rows) = compare("tcpdump", &[&corpus]);
     assert!(
-        captures > 300 && rows > 100,
+        captures > 80 && rows > 150,
         "{captures} captures, {rows} rows"
     );
 }

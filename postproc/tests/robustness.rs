@@ -65,6 +65,16 @@ fn broken_files_are_named_and_the_others_reported() {
     assert_eq!(cut["conn_state"], "S1");
 }
 
+/// `stderr` has one line about `file`, and it says `says`.
+fn assert_one_line(stderr: &str, file: &str, says: &str) {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains(&format!("/{file}")))
+        .collect();
+    assert_eq!(lines.len(), 1, "one line for {file}:\n{stderr}");
+    assert!(lines[0].contains(says), "{file}: {}", lines[0]);
+}
+
 /// A folder of junk beside two good captures: `good.pcap` (refused), a capture `truncated.pcap`
 /// cut short, `zero.pcap` (a header and no packet), an empty file, a text file, a folder named
 /// like a capture, a symbolic link to itself, `secret.pcap` that only root can read and
@@ -138,12 +148,7 @@ fn a_directory_of_junk_loses_no_work() {
         ("truncated.pcap", "cut short"),
         ("dies.pcap", "tshark failed"),
     ] {
-        let lines: Vec<&str> = stderr
-            .lines()
-            .filter(|line| line.contains(&format!("/{file}")))
-            .collect();
-        assert_eq!(lines.len(), 1, "one line for {file}:\n{stderr}");
-        assert!(lines[0].contains(says), "{file}: {}", lines[0]);
+        assert_one_line(&stderr, file, says);
     }
     assert_eq!(
         stderr.lines().count(),
@@ -201,12 +206,7 @@ fn the_native_engine_loses_no_work_either() {
         expected.push(("secret.pcap", "Permission denied"));
     }
     for (file, says) in &expected {
-        let lines: Vec<&str> = stderr
-            .lines()
-            .filter(|line| line.contains(&format!("/{file}")))
-            .collect();
-        assert_eq!(lines.len(), 1, "one line for {file}:\n{stderr}");
-        assert!(lines[0].contains(says), "{file}: {}", lines[0]);
+        assert_one_line(&stderr, file, says);
     }
     assert_eq!(
         stderr.lines().count(),

@@ -4,6 +4,7 @@
 
 use std::io::IsTerminal;
 use std::mem;
+use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender, TryRecvError};
@@ -266,14 +267,24 @@ pub fn run(
             }
             let path = &captures[index];
             let mut outbox = Outbox::new(sender.clone());
-            let problem = read_capture(
-                &engine,
-                path,
-                filter.as_deref(),
-                draw_ladders,
-                &mut outbox,
-                &notes,
-            );
+            // A bug must cost one capture, not hang the run waiting for it.
+            let problem = panic::catch_unwind(AssertUnwindSafe(|| {
+                read_capture(
+                    &engine,
+                    path,
+                    filter.as_deref(),
+                    draw_ladders,
+                    &mut outbox,
+                    &notes,
+                )
+            }))
+            .unwrap_or_else(|_| {
+                Some(
+                    "tcpwave hit an internal error reading this capture (please report it with \
+                     the capture)"
+                        .to_owned(),
+                )
+            });
             let done = Message::CaptureDone {
                 path: path.clone(),
                 problem,

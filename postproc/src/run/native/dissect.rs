@@ -46,6 +46,23 @@ pub struct TcpHeader {
     pub flags_shown: bool,
 }
 
+impl TcpHeader {
+    /// What Wireshark's stream numbering reads of the header; `learns_base` as
+    /// [`SegmentKey::learns_base`] says.
+    pub fn stream_key(&self, learns_base: bool) -> SegmentKey {
+        SegmentKey {
+            src: self.src,
+            src_port: self.src_port,
+            dst: self.dst,
+            dst_port: self.dst_port,
+            flags: self.flags,
+            seq: self.seq,
+            ack: self.ack,
+            learns_base,
+        }
+    }
+}
+
 /// A slice of the frame and its length on the wire, which the capture may have cut.
 #[derive(Debug, Clone, Copy)]
 struct Bytes<'a> {
@@ -245,7 +262,7 @@ fn ipv6_payload(datagram: Bytes<'_>) -> Option<IpPayload<'_>> {
         length => usize::from(length),
     };
     let datagram = datagram.limited(40 + payload_len);
-    let headers_len = datagram.data.len() - ip.payload().payload.len();
+    let headers_len = header.slice().len() + ip.extensions().slice().len();
     Some(IpPayload {
         src: IpAddr::V6(Ipv6Addr::from(header.source())),
         dst: IpAddr::V6(Ipv6Addr::from(header.destination())),
@@ -349,16 +366,7 @@ fn icmp_error(message: &[u8], error_types: &[u8]) -> Dissection {
         .filter(|ip| ip.protocol == ip_number::TCP)
         .and_then(|ip| tcp(&ip))
     {
-        Some(tcp) => Dissection::Quoted(SegmentKey {
-            src: tcp.src,
-            src_port: tcp.src_port,
-            dst: tcp.dst,
-            dst_port: tcp.dst_port,
-            flags: tcp.flags,
-            seq: tcp.seq,
-            ack: tcp.ack,
-            learns_base: false,
-        }),
+        Some(tcp) => Dissection::Quoted(tcp.stream_key(false)),
         None => Dissection::NoTcp,
     }
 }

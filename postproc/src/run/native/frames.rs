@@ -193,7 +193,8 @@ impl FileState {
             }
             PcapBlockOwned::NG(Block::SectionHeader(_)) => self.interfaces.clear(),
             PcapBlockOwned::NG(Block::InterfaceDescription(interface)) => {
-                let Some(units_per_second) = interface.ts_resolution() else {
+                let Some(units_per_second) = interface.ts_resolution().filter(|units| *units > 0)
+                else {
                     return ControlFlow::Break(Some(self.damaged()));
                 };
                 self.interfaces.push(Interface {

@@ -23,7 +23,7 @@ use crate::model::packet::LabelledPacket;
 use crate::vocab::seconds::Seconds;
 use dissect::{dissect, Dissection, TcpHeader};
 use frames::{Frame, Frames};
-use streams::{SegmentKey, StreamNumbers};
+use streams::StreamNumbers;
 
 /// How reading a capture natively ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -78,7 +78,7 @@ pub fn packets(capture: &Path, mut on_packet: impl FnMut(LabelledPacket) -> Vec<
                 streams.stream_of(&key);
             }
             Dissection::Tcp(tcp) => {
-                let stream = streams.stream_of(&stream_key(&tcp));
+                let stream = streams.stream_of(&tcp.stream_key(tcp.whole_header));
                 let view = labels.observe(&segment(frame, &tcp, stream));
                 // Wireshark shows no flags past a bogus header length: no packet of any row.
                 if tcp.flags_shown {
@@ -93,19 +93,6 @@ pub fn packets(capture: &Path, mut on_packet: impl FnMut(LabelledPacket) -> Vec<
     });
     NativeRun::Read {
         failure: failure.map(|failure| failure.0),
-    }
-}
-
-fn stream_key(tcp: &TcpHeader) -> SegmentKey {
-    SegmentKey {
-        src: tcp.src,
-        src_port: tcp.src_port,
-        dst: tcp.dst,
-        dst_port: tcp.dst_port,
-        flags: tcp.flags,
-        seq: tcp.seq,
-        ack: tcp.ack,
-        learns_base: tcp.whole_header,
     }
 }
 
