@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmark: what the tcpwave plugin costs tshark, and what the tcpwave CLI costs on top of tshark.
-# Not part of tests/all.sh. Builds in release mode, makes or finds the benchmark capture, runs each
+# Benchmark: what the tcpwave plugin costs tshark, what the tcpwave CLI costs on top of tshark, and
+# how the CLI's native engine compares with its tshark engine and with tcptrace. Not part of
+# tests/all.sh. Builds in release mode, makes or finds the benchmark capture, runs each
 # pair of commands alternately (A, B, A, B, ...) and prints median wall time and median peak memory
 # (GNU time's %e and %M) of each side, their ratio and the target from issue 4.
 #
@@ -9,8 +10,8 @@
 #   --runs N        runs of each side of each pair (default 3)
 #   --capture FILE  benchmark this capture instead of the bulk one
 #   --quick         a fast sanity run: the first 100k packets of the capture, batch on 20k-packet copies
-#   --only PAIRS    plugin, summary, disabled, cli, batch, cost or instructions (comma separated or
-#                   repeated; default all)
+#   --only PAIRS    plugin, summary, disabled, cli, batch, cost, instructions, engines, tcptrace,
+#                   corpus, jobs or engine-instructions (comma separated or repeated; default all)
 #
 # Pairs (A | B):
 #   plugin   tshark -r CAP -T fields -e frame.number -e tcp.stream, no plugin
@@ -33,12 +34,29 @@
 #            time ratio's noise (about +-5% here) hides it. Memory stalls do not show in counts.
 #   cost     (peak RSS with the plugin - without) / frames and / connections, from the plugin pair
 #            (and the summary pair when it ran); runs the plugin pair if it was not selected.
+#   The CLI's two engines (cli and batch above run --engine tshark):
+#   engines  tcpwave report CAP --format csv --engine tshark | --engine native
+#                                       targets: speed-up A/B >= 40, peak memory of B <= 64 MiB
+#   tcptrace tcptrace -l CAP | tcpwave report CAP --format csv --engine native  (Debian's tcptrace,
+#            installed by scripts/setup.sh when missing)              target: speed-up A/B >= 10
+#   corpus   tcpwave report DIR --format csv --jobs 2 --engine auto | --engine native, DIR = the
+#            830 captures of $TCPWAVE_SHARED/captures/tcpdump (auto reads the captures of other
+#            link types and with tunnels with tshark; both exit 1, since no engine reads some of
+#            them: that status counts as a run)                target: A under 15 s; B reported
+#   jobs     tcpwave report DIR --engine native --jobs 1 | --jobs 2, DIR = 8 hard links to CAP
+#                                                                     target: speed-up A/B >= 1.8
+#   engine-instructions  instructions per packet under callgrind, first 20k packets less a run on
+#            tests/data/sample.pcap: A = the tshark engine (the CLI's tshark command under the
+#            private harness, plus the tcpwave process itself, its tshark child not traced)
+#          | B = the native engine (the tcpwave process)                (ratio reported, no target)
 #
 # Environment:
 #   TCPWAVE_BENCH_DIR   cache for the benchmark capture (default ~/.cache/tcpwave-bench); the bulk
 #                       capture is made there (as root) by ../shared/captures/gen/kernel_scenarios.py
 #                       when missing.
 #   TCPWAVE_BENCH_KEEP  when set, keep the work folder (wrappers, logs of every run) for debugging.
+#   TCPWAVE_SHARED      the shared folder holding captures/gen and captures/tcpdump (default
+#                       ../shared next to the repository).
 #
 # tshark runs from private plugin folders made by scripts/private-tshark.sh, both with and without
 # the plugin (as root, as uid 65534: tshark run as root ignores WIRESHARK_PLUGIN_DIR), for the
@@ -49,11 +67,13 @@ export LC_ALL=C
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 bench_dir=${TCPWAVE_BENCH_DIR:-$HOME/.cache/tcpwave-bench}
-generator=$(realpath -m "${TCPWAVE_SHARED:-$repo/../shared}/captures/gen/kernel_scenarios.py")
-all_pairs=(plugin summary disabled cli batch cost instructions)
+shared=$(realpath -m "${TCPWAVE_SHARED:-$repo/../shared}")
+generator=$shared/captures/gen/kernel_scenarios.py
+corpus_dir=$shared/captures/tcpdump
+all_pairs=(plugin summary disabled cli batch cost instructions engines tcptrace corpus jobs engine-instructions)
 
 usage() {
-    sed -n '/^#   bash scripts/,/^#   --only/p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '/^#   bash scripts/,/^# Pairs/{/^# Pairs/!p}' "$0" | sed 's/^# \{0,1\}//'
     exit "${1:-0}"
 }
 log() { echo "bench: $*" >&2; }
@@ -110,7 +130,9 @@ apt_install() {
 # ---------------------------------------------------------------------------------------------
 # Tools, build, work folder
 
-bash "$repo/scripts/setup.sh"
+setup_extra=()
+wants tcptrace && setup_extra+=(tcptrace)
+bash "$repo/scripts/setup.sh" "${setup_extra[@]}"
 [ -x /usr/bin/time ] || apt_install time
 for tool in tshark editcap capinfos; do
     command -v "$tool" >/dev/null || die "$tool not found (it comes with tshark: apt-get install tshark)"
@@ -317,6 +339,9 @@ verdict() {
 
 declare -A result=()
 run_count=0
+# The exit statuses a run may end with (space separated, with a space at each end): the corpus pair
+# allows 1, since no engine reads some of its captures.
+ok_status=" 0 "
 
 # timed LOG cmd...: one run, stdout to /dev/null; sets t_wall t_mem t_cpu (and self_* for tcpwave).
 timed() {
@@ -324,8 +349,10 @@ timed() {
     shift
     local tf=$work/time.out
     rm -f "$tf" "$work/self.out"
-    if ! /usr/bin/time -f '%e %M %U %S' -o "$tf" "$@" </dev/null >/dev/null 2>"$log"; then
-        echo "bench: error: a run failed: $(quoted "$@")" >&2
+    local status=0
+    /usr/bin/time -f '%e %M %U %S' -o "$tf" "$@" </dev/null >/dev/null 2>"$log" || status=$?
+    if [[ $ok_status != *" $status "* ]]; then
+        echo "bench: error: a run failed (exit status $status): $(quoted "$@")" >&2
         tail -n 20 "$log" >&2
         [[ -s $tf ]] && head -n 1 "$tf" >&2
         exit 1
@@ -405,7 +432,7 @@ if wants disabled; then
 fi
 
 cli_command=()
-if (wants cli || wants batch) && [[ -z $cli_skip ]]; then
+if (wants cli || wants engine-instructions) && [[ -z $cli_skip ]]; then
     # The exact tshark command line the CLI runs, from a wrapper that logs its arguments.
     mkdir -p "$work/argv"
     cat >"$work/bin/tshark-log" <<SH
@@ -417,7 +444,7 @@ SH
     chmod 0755 "$work/bin/tshark-log"
     cp "$repo/tests/data/sample.pcap" "$work/probe.pcap"
     chmod 0644 "$work/probe.pcap"
-    TCPWAVE_TSHARK=$work/bin/tshark-log "$work/bin/tcpwave" report "$work/probe.pcap" --format csv \
+    TCPWAVE_TSHARK=$work/bin/tshark-log "$work/bin/tcpwave" report "$work/probe.pcap" --format csv --engine tshark \
         >"$work/logs/probe.csv" 2>"$work/logs/probe.log" </dev/null ||
         {
             cat "$work/logs/probe.log" >&2
@@ -441,42 +468,114 @@ fi
 if wants cli && [[ -z $cli_skip ]]; then
     warm "$cap"
     cli_b=(env ${self_usage:+LD_PRELOAD="$self_usage" TCPWAVE_BENCH_SELF="$work/self.out"}
-        TCPWAVE_TSHARK="$tshark_plugin" "$work/bin/tcpwave" report "$cap" --format csv)
-    run_pair cli "cli report csv" "tshark alone, the CLI's command" "tcpwave report --format csv" cli_command cli_b
+        TCPWAVE_TSHARK="$tshark_plugin" "$work/bin/tcpwave" report "$cap" --format csv --engine tshark)
+    run_pair cli "cli report csv" "tshark alone, the CLI's command" "tcpwave report --format csv --engine tshark" cli_command cli_b
 fi
+
+# eight_links SOURCE DIR: DIR holds copy1..copy8.pcap, hard links to SOURCE provided the CLI reads
+# each as its own capture (it reports a `file` column; probed once, natively, on 8 links to
+# tests/data/sample.pcap), else copies.
+links_read_apart=
+eight_links() {
+    local source=$1 dir=$2 i files_read
+    if [[ -z $links_read_apart ]]; then
+        mkdir -p "$work/links-probe"
+        cp "$repo/tests/data/sample.pcap" "$work/links-probe.pcap"
+        chmod 0644 "$work/links-probe.pcap"
+        for i in 1 2 3 4 5 6 7 8; do ln "$work/links-probe.pcap" "$work/links-probe/copy$i.pcap"; done
+        chmod 0755 "$work/links-probe"
+        "$work/bin/tcpwave" report "$work/links-probe" --format csv --engine native --jobs 2 \
+            >"$work/logs/links-probe.csv" 2>"$work/logs/links-probe.log" </dev/null ||
+            {
+                cat "$work/logs/links-probe.log" >&2
+                die "tcpwave report --engine native fails on a folder of 8 links to tests/data/sample.pcap"
+            }
+        files_read=$(awk -F, 'NR > 1 { print $1 }' "$work/logs/links-probe.csv" | sort -u | wc -l)
+        links_read_apart=$( ((files_read == 8)) && echo yes || echo no)
+        [[ $links_read_apart == yes ]] || log "tcpwave read $files_read of 8 hard-linked captures: batches use 8 copies"
+    fi
+    mkdir -p "$dir"
+    chmod 0755 "$dir"
+    for i in 1 2 3 4 5 6 7 8; do
+        if [[ $links_read_apart == yes ]]; then ln "$source" "$dir/copy$i.pcap"; else cp "$source" "$dir/copy$i.pcap"; fi
+    done
+}
 
 if wants batch && [[ -z $cli_skip ]]; then
     batch_source=$(slice "$source_capture" "$batch_packets" batch-source.pcap)
     batch_frames=$(packets_of "$batch_source")
-    # Eight hard links, provided the CLI reads each as its own capture (it reports a `file` column);
-    # else eight copies.
-    mkdir -p "$work/batch-probe" "$work/batch"
-    for i in 1 2 3 4 5 6 7 8; do ln "$work/probe.pcap" "$work/batch-probe/copy$i.pcap"; done
-    chmod 0755 "$work/batch-probe" "$work/batch"
-    TCPWAVE_TSHARK=$tshark_plugin "$work/bin/tcpwave" report "$work/batch-probe" --format csv --jobs 2 \
-        >"$work/logs/batch-probe.csv" 2>"$work/logs/batch-probe.log" </dev/null ||
-        {
-            cat "$work/logs/batch-probe.log" >&2
-            die "tcpwave report fails on a folder of 8 links to tests/data/sample.pcap"
-        }
-    files_read=$(awk -F, 'NR > 1 { print $1 }' "$work/logs/batch-probe.csv" | sort -u | wc -l)
-    for i in 1 2 3 4 5 6 7 8; do
-        if ((files_read == 8)); then
-            ln "$batch_source" "$work/batch/copy$i.pcap"
-        else
-            cp "$batch_source" "$work/batch/copy$i.pcap"
-        fi
-    done
-    ((files_read == 8)) || log "tcpwave read $files_read of 8 hard-linked captures: the batch uses 8 copies"
+    eight_links "$batch_source" "$work/batch"
     warm "$batch_source"
     batch_env=(env ${self_usage:+LD_PRELOAD="$self_usage" TCPWAVE_BENCH_SELF="$work/self.out"} TCPWAVE_TSHARK="$tshark_plugin")
-    batch_a=("${batch_env[@]}" "$work/bin/tcpwave" report "$work/batch" --format csv --jobs 1)
-    batch_b=("${batch_env[@]}" "$work/bin/tcpwave" report "$work/batch" --format csv --jobs 2)
+    batch_a=("${batch_env[@]}" "$work/bin/tcpwave" report "$work/batch" --format csv --engine tshark --jobs 1)
+    batch_b=("${batch_env[@]}" "$work/bin/tcpwave" report "$work/batch" --format csv --engine tshark --jobs 2)
     run_pair batch "batch 8 x $batch_frames pkts" "--jobs 1" "--jobs 2" batch_a batch_b
 fi
 
-if wants instructions; then
+# The CLI's engines. The tshark engine gets the private harness with the plugin as TCPWAVE_TSHARK;
+# the native engine runs tshark only with --engine auto, for the captures that need it.
+if wants engines && [[ -z $cli_skip ]]; then
+    warm "$cap"
+    engines_a=(env TCPWAVE_TSHARK="$tshark_plugin" "$work/bin/tcpwave" report "$cap" --format csv --engine tshark)
+    engines_b=(env TCPWAVE_TSHARK="$tshark_plugin" "$work/bin/tcpwave" report "$cap" --format csv --engine native)
+    run_pair engines "engines, report csv" "--engine tshark" "--engine native" engines_a engines_b
+fi
+
+if wants tcptrace && [[ -z $cli_skip ]]; then
+    command -v tcptrace >/dev/null || die "tcptrace not found (scripts/setup.sh tcptrace installs it)"
+    warm "$cap"
+    tcptrace_a=(tcptrace -l "$cap")
+    tcptrace_b=("$work/bin/tcpwave" report "$cap" --format csv --engine native)
+    run_pair tcptrace "tcptrace -l vs native" "tcptrace -l" "tcpwave report --engine native" tcptrace_a tcptrace_b
+fi
+
+corpus_skip=
+if wants corpus && [[ -z $cli_skip ]]; then
+    if [[ ! -d $corpus_dir ]]; then
+        corpus_skip="no captures at $corpus_dir (TCPWAVE_SHARED)"
+    else
+        corpus=$corpus_dir
+        # tshark (the fallback of --engine auto) runs as the harness's user: a copy when it cannot
+        # read every capture in place.
+        unreadable=$("$with_dir/run" find "$corpus" ! -readable -print -quit 2>/dev/null || echo "find failed")
+        if [[ -n $unreadable ]]; then
+            cp -r "$corpus" "$work/corpus"
+            chmod -R a+rX "$work/corpus"
+            corpus=$work/corpus
+        fi
+        corpus_files=$(find "$corpus" -type f | wc -l)
+        find "$corpus" -type f -exec cat {} + >/dev/null
+        corpus_a=(env TCPWAVE_TSHARK="$tshark_plugin" "$work/bin/tcpwave" report "$corpus" --format csv --jobs 2 --engine auto)
+        corpus_b=(env TCPWAVE_TSHARK="$tshark_plugin" "$work/bin/tcpwave" report "$corpus" --format csv --jobs 2 --engine native)
+        ok_status=" 0 1 "
+        run_pair corpus "corpus $corpus_files captures" "--engine auto" "--engine native" corpus_a corpus_b
+        ok_status=" 0 "
+        # What the last runs said on stderr: captures auto read with tshark, captures left unread.
+        result[corpus.tshark]=$(grep -c ': read with tshark' "$work/logs/corpus-$runs-a.log" || true)
+        result[corpus.a_failed]=$(grep -v ': read with tshark' "$work/logs/corpus-$runs-a.log" | grep -c '^tcpwave: /' || true)
+        result[corpus.b_failed]=$(grep -c '^tcpwave: /' "$work/logs/corpus-$runs-b.log" || true)
+    fi
+fi
+
+if wants jobs && [[ -z $cli_skip ]]; then
+    eight_links "$cap" "$work/jobs"
+    warm "$cap"
+    jobs_a=("$work/bin/tcpwave" report "$work/jobs" --format csv --engine native --jobs 1)
+    jobs_b=("$work/bin/tcpwave" report "$work/jobs" --format csv --engine native --jobs 2)
+    run_pair jobs "jobs, native, 8 x $frames" "--jobs 1" "--jobs 2" jobs_a jobs_b
+fi
+
+if wants instructions || wants engine-instructions; then
     command -v valgrind >/dev/null || apt_install valgrind
+    slice20k=$(slice "$source_capture" 20000 slice20k.pcap)
+    cp "$repo/tests/data/sample.pcap" "$work/start.pcap" && chmod 0644 "$work/start.pcap"
+    packets_20k=$(packets_of "$slice20k")
+    packets_start=$(packets_of "$work/start.pcap")
+    # per_packet IR IR_START: instructions per packet of the 20k slice, the start-up run's left out.
+    per_packet() { awk -v r="$1" -v r0="$2" -v n="$packets_20k" -v n0="$packets_start" 'BEGIN { printf "%.0f", (r - r0) / (n - n0) }'; }
+fi
+
+if wants instructions; then
     # instructions_of LABEL HARNESS_DIR CAPTURE FIELD: the instructions callgrind counts in one run
     # of tshark under HARNESS_DIR's private user and plugin folder.
     instructions_of() {
@@ -489,18 +588,53 @@ if wants instructions; then
             die "callgrind run $label failed: $(tail -n 5 "$work/logs/callgrind-$label.log")"
         awk '/^summary:/ { print $2 }' "$out"
     }
-    slice20k=$(slice "$source_capture" 20000 slice20k.pcap)
-    cp "$repo/tests/data/sample.pcap" "$work/start.pcap" && chmod 0644 "$work/start.pcap"
     log "instructions: callgrind, 4 runs of about a minute each"
     ir_a=$(instructions_of bare "$bare_dir" "$slice20k" tcp.stream)
     ir_b=$(instructions_of plugin "$with_dir" "$slice20k" tcpwave.step)
     ir_a0=$(instructions_of bare-start "$bare_dir" "$work/start.pcap" tcp.stream)
     ir_b0=$(instructions_of plugin-start "$with_dir" "$work/start.pcap" tcpwave.step)
-    packets_20k=$(packets_of "$slice20k")
-    packets_start=$(packets_of "$work/start.pcap")
-    per_packet() { awk -v r="$1" -v r0="$2" -v n="$3" -v n0="$4" 'BEGIN { printf "%.0f", (r - r0) / (n - n0) }'; }
-    result[instructions.a]=$(per_packet "$ir_a" "$ir_a0" "$packets_20k" "$packets_start")
-    result[instructions.b]=$(per_packet "$ir_b" "$ir_b0" "$packets_20k" "$packets_start")
+    result[instructions.a]=$(per_packet "$ir_a" "$ir_a0")
+    result[instructions.b]=$(per_packet "$ir_b" "$ir_b0")
+fi
+
+if wants engine-instructions && [[ -z $cli_skip ]]; then
+    # callgrind_of LABEL CMD...: the instructions callgrind counts in one run of CMD, whose word
+    # VALGRIND stands for valgrind --tool=callgrind and its output file. Only the process valgrind
+    # starts is counted: the processes it starts in turn run natively.
+    callgrind_of() {
+        local label=$1 out=$work/callgrind.$1 arg command=()
+        shift
+        for arg in "$@"; do
+            if [[ $arg == VALGRIND ]]; then command+=(valgrind --tool=callgrind --callgrind-out-file="$out"); else command+=("$arg"); fi
+        done
+        touch "$out" && chmod 0666 "$out"
+        "${command[@]}" </dev/null >/dev/null 2>"$work/logs/callgrind-$label.log" ||
+            die "callgrind run $label failed: $(tail -n 5 "$work/logs/callgrind-$label.log")"
+        awk '/^summary:/ { print $2 }' "$out"
+    }
+    # cli_tshark_on FILE: the CLI's tshark command over FILE, as arguments to tshark.
+    cli_tshark_on() {
+        local arg
+        cli_args=()
+        for arg in "${cli_command[@]:1}"; do
+            if [[ $arg == "$cap" ]]; then cli_args+=("$1"); else cli_args+=("$arg"); fi
+        done
+    }
+    log "engine-instructions: callgrind, 6 runs (the two-pass tshark one takes some minutes)"
+    # The tshark engine: tshark under the harness (as the CLI starts it), and the tcpwave process.
+    cli_tshark_on "$slice20k"
+    ir_t=$(callgrind_of engine-tshark "$with_dir/run" VALGRIND "$tshark_bin" "${cli_args[@]}")
+    cli_tshark_on "$work/start.pcap"
+    ir_t0=$(callgrind_of engine-tshark-start "$with_dir/run" VALGRIND "$tshark_bin" "${cli_args[@]}")
+    engine_cli=(env TCPWAVE_TSHARK="$tshark_plugin" VALGRIND "$work/bin/tcpwave" report --format csv --jobs 1)
+    ir_c=$(callgrind_of engine-cli "${engine_cli[@]}" --engine tshark "$slice20k")
+    ir_c0=$(callgrind_of engine-cli-start "${engine_cli[@]}" --engine tshark "$work/start.pcap")
+    ir_n=$(callgrind_of engine-native "${engine_cli[@]}" --engine native "$slice20k")
+    ir_n0=$(callgrind_of engine-native-start "${engine_cli[@]}" --engine native "$work/start.pcap")
+    result[einstr.tshark]=$(per_packet "$ir_t" "$ir_t0")
+    result[einstr.cli]=$(per_packet "$ir_c" "$ir_c0")
+    result[einstr.a]=$(awk -v t="${result[einstr.tshark]}" -v c="${result[einstr.cli]}" 'BEGIN { printf "%.0f", t + c }')
+    result[einstr.b]=$(per_packet "$ir_n" "$ir_n0")
 fi
 
 connections=
@@ -539,9 +673,9 @@ echo "runs: $runs per side, alternating A,B; $(nproc) cores; load average at sta
 [[ ${#cli_command[@]} -eq 0 ]] || echo "the CLI's tshark command: tshark $(quoted "${cli_command[@]:1}")"
 echo
 
-row() { printf '%-26s | %-7s | %-12s | %-12s | %-8s | %-8s | %s\n' "$@"; }
+row() { printf '%-27s | %-8s | %-12s | %-12s | %-8s | %-11s | %s\n' "$@"; }
 row pair metric "A median" "B median" ratio target verdict
-row -------------------------- ------- ------------ ------------ -------- -------- -------
+row --------------------------- -------- ------------ ------------ -------- ----------- -------
 # pair_rows KEY TIME_TARGET MEM_TARGET (empty: no target)
 pair_rows() {
     local key=$1 time_target=$2 mem_target=$3 r
@@ -591,6 +725,59 @@ if wants batch; then
         fi
     fi
 fi
+# speedup_rows KEY SPEED_UP_TARGET [B_MEMORY_LIMIT_MIB]: time as the speed-up A/B (>= target),
+# memory as B/A, with B's peak held to a limit when one is given.
+speedup_rows() {
+    local key=$1 target=$2 mem_limit=${3:-} r
+    r=$(ratio "${result[$key.b_wall]}" "${result[$key.a_wall]}")
+    row "${result[$key.title]}" time "$(secs "${result[$key.a_wall]}")" "$(secs "${result[$key.b_wall]}")" "$r" \
+        ">= $target" "$(verdict "$r" "$target" ge) (speed-up A/B)"
+    r=$(ratio "${result[$key.a_mem]}" "${result[$key.b_mem]}")
+    if [[ -n $mem_limit ]]; then
+        row "" memory "$(mib "${result[$key.a_mem]}")" "$(mib "${result[$key.b_mem]}")" "$r" "B <= $mem_limit MiB" \
+            "$(verdict "$(awk -v k="${result[$key.b_mem]}" 'BEGIN { printf "%.1f", k / 1024 }')" "$mem_limit" le) (peak of B)"
+    else
+        row "" memory "$(mib "${result[$key.a_mem]}")" "$(mib "${result[$key.b_mem]}")" "$r" "" report
+    fi
+    r=$(ratio "${result[$key.a_cpu]}" "${result[$key.b_cpu]}")
+    row "" cpu "$(secs "${result[$key.a_cpu]}")" "$(secs "${result[$key.b_cpu]}")" "$r" "" report
+}
+if wants engines; then
+    if [[ -n $cli_skip ]]; then skipped_row engines "$cli_skip"; else speedup_rows engines 40 64; fi
+fi
+if wants tcptrace; then
+    if [[ -n $cli_skip ]]; then skipped_row tcptrace "$cli_skip"; else speedup_rows tcptrace 10; fi
+fi
+if wants corpus; then
+    if [[ -n $cli_skip ]]; then
+        skipped_row corpus "$cli_skip"
+    elif [[ -n $corpus_skip ]]; then
+        skipped_row corpus "$corpus_skip"
+    else
+        key=corpus
+        r=$(ratio "${result[$key.b_wall]}" "${result[$key.a_wall]}")
+        row "${result[$key.title]}" time "$(secs "${result[$key.a_wall]}")" "$(secs "${result[$key.b_wall]}")" "$r" "A < 15 s" \
+            "$(awk -v a="${result[$key.a_wall]}" 'BEGIN { print (a < 15) ? "PASS" : "OVER" }') (--engine auto's wall time; ratio: speed-up A/B)"
+        r=$(ratio "${result[$key.a_mem]}" "${result[$key.b_mem]}")
+        row "" memory "$(mib "${result[$key.a_mem]}")" "$(mib "${result[$key.b_mem]}")" "$r" "" report
+        r=$(ratio "${result[$key.a_cpu]}" "${result[$key.b_cpu]}")
+        row "" cpu "$(secs "${result[$key.a_cpu]}")" "$(secs "${result[$key.b_cpu]}")" "$r" "" report
+        row "" captures - - - - "auto read ${result[$key.tshark]} with tshark and left ${result[$key.a_failed]} unread; native left ${result[$key.b_failed]} unread"
+    fi
+fi
+if wants jobs; then
+    if [[ -n $cli_skip ]]; then skipped_row jobs "$cli_skip"; else speedup_rows jobs 1.8; fi
+fi
+if wants engine-instructions; then
+    if [[ -n $cli_skip ]]; then
+        skipped_row "engines (callgrind)" "$cli_skip"
+    else
+        r=$(ratio "${result[einstr.a]}" "${result[einstr.b]}")
+        row "engines (callgrind)" "instr" "${result[einstr.a]}/pkt" "${result[einstr.b]}/pkt" "$r" "" \
+            "report: $(ratio "${result[einstr.b]}" "${result[einstr.a]}" | awk '{ printf "%.0f", $1 }')x fewer (first 20k packets, start-up left out)"
+        row "" "A parts" - - - - "tshark ${result[einstr.tshark]}/pkt + the tcpwave process ${result[einstr.cli]}/pkt"
+    fi
+fi
 if wants cost; then
     # cost_rows KEY: bytes of the plugin's own state, from the peak RSS difference.
     cost_rows() {
@@ -615,6 +802,10 @@ echo "A and B: plugin = without | with the plugin; summary = tshark -r CAP witho
 echo "disabled = tshark -r CAP without the plugin | with it installed and --disable-protocol tcpwave;"
 echo "cli = the CLI's tshark command alone | tcpwave report (memory: GNU time's %M, the largest process"
 echo "of the tree; own mem/cpu: the tcpwave process itself); batch = --jobs 1 | --jobs 2."
+echo "engines = tcpwave report --engine tshark | --engine native; tcptrace = tcptrace -l | --engine native;"
+echo "corpus = report --jobs 2 --engine auto | --engine native over $corpus_dir; jobs = --engine native,"
+echo "--jobs 1 | --jobs 2 over 8 links to the capture; engines (callgrind) = the tshark engine (its tshark"
+echo "and the tcpwave process) | the native engine, instructions per packet."
 echo "Cost: the peak-RSS difference with the plugin, less its fixed cost (the same pair on the sample"
 echo "capture), divided by frames and, separately, by connections: each is an upper bound of that share."
 log "done: $run_count runs"
