@@ -59,12 +59,19 @@ pub fn capture_to_rows(path: &Path) -> Outcome {
     let mut writer = RowWriter::new(&mut csv, Format::Csv);
     writer.write_batch(&rows).expect("writing to a Vec");
     writer.finish().expect("writing to a Vec");
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(&csv[..]);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(&csv[..]);
     let columns = reader.headers().expect("a CSV header").len();
     let mut records = 0;
     for record in reader.records() {
         let record = record.expect("a well-formed CSV record");
-        assert_eq!(record.len(), columns, "a CSV record with {} fields", record.len());
+        assert_eq!(
+            record.len(),
+            columns,
+            "a CSV record with {} fields",
+            record.len()
+        );
         records += 1;
     }
     assert_eq!(records, rows.len(), "CSV records for {} rows", rows.len());
@@ -74,7 +81,10 @@ pub fn capture_to_rows(path: &Path) -> Outcome {
     writer.write_batch(&rows).expect("writing to a Vec");
     writer.finish().expect("writing to a Vec");
     let mut lines = 0;
-    for line in jsonl.split(|&byte| byte == b'\n').filter(|line| !line.is_empty()) {
+    for line in jsonl
+        .split(|&byte| byte == b'\n')
+        .filter(|line| !line.is_empty())
+    {
         let value: serde_json::Value = serde_json::from_slice(line).expect("a JSON line");
         assert!(value.is_object(), "a JSON line that is not an object");
         lines += 1;
