@@ -146,3 +146,18 @@ prepare_roots() {
     target=$(cd "$repo" && "${CARGO:-cargo}" metadata --format-version 1 --no-deps |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 }
+
+# The integration test executables of the packages named, built once on this machine, one
+# "name<TAB>path" line each: what the scripts run inside the roots.
+test_executables() {
+    local args=() package
+    for package; do args+=(-p "$package"); done
+    (cd "$repo" && "${CARGO:-cargo}" test "${args[@]}" --no-run --message-format=json 2>/dev/null) |
+        python3 -c '
+import json, sys
+for line in sys.stdin:
+    message = json.loads(line)
+    if message.get("reason") == "compiler-artifact" and message.get("executable") and message["profile"]["test"]:
+        print(message["target"]["name"], message["executable"], sep="\t")
+'
+}

@@ -54,14 +54,7 @@ log "building the test executables"
 declare -A executables=()
 while IFS=$'\t' read -r name path; do
     executables[$name]=$path
-done < <(cd "$repo" && "$cargo" test -p tcpwave-tests -p tcpwave-cli --no-run --message-format=json 2>/dev/null |
-    python3 -c '
-import json, sys
-for line in sys.stdin:
-    message = json.loads(line)
-    if message.get("reason") == "compiler-artifact" and message.get("executable") and message["profile"]["test"]:
-        print(message["target"]["name"], message["executable"], sep="\t")
-')
+done < <(test_executables tcpwave-tests tcpwave-cli)
 for name in "${plugin_tests[@]}" "${cli_tests[@]}"; do
     [[ -n ${executables[$name]:-} ]] || die "cargo built no test executable named $name"
 done

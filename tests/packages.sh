@@ -50,14 +50,7 @@ rm -rf "$debs.again"
 log "the packages are reproducible: two builds gave the same bytes"
 
 # The kernel_labels test executable, built on this machine, run in the roots.
-kernel_labels=$(cd "$repo" && "$cargo" test -p tcpwave-tests --test kernel_labels --no-run --message-format=json 2>/dev/null |
-    python3 -c '
-import json, sys
-for line in sys.stdin:
-    message = json.loads(line)
-    if message.get("reason") == "compiler-artifact" and message.get("executable") and message["target"]["name"] == "kernel_labels":
-        print(message["executable"])
-')
+kernel_labels=$(test_executables tcpwave-tests | awk -F'\t' '$1 == "kernel_labels" { print $2 }')
 [[ -n $kernel_labels ]] || die "cargo built no kernel_labels test executable"
 
 # What runs in the root, as root (apt) and then as nobody: the checks above, one line each.
@@ -70,8 +63,9 @@ check_in_root() {
     }
     "${apt[@]}" install "$deb" >/tmp/apt.log 2>&1 || fail "apt-get install $deb failed: $(tail -n 3 /tmp/apt.log)"
     mapfile -t files < <(dpkg -L tcpwave)
-    local nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin HOME=/tmp/nobody LC_ALL=C.UTF-8)
-    mkdir -p /tmp/nobody && chown 65534:65534 /tmp/nobody
+    # The one harness for "as nobody": with --installed, no plugin folder of its own.
+    bash "$repo/scripts/private-tshark.sh" --installed /tmp/nobody >/dev/null || fail "no harness"
+    local nobody=(/tmp/nobody/run)
     "${nobody[@]}" tshark -G plugins | grep -qE "^tcpwave\.so.*/usr/lib/x86_64-linux-gnu/wireshark/plugins/$release/epan/tcpwave\.so" ||
         fail "tshark -G plugins does not list the installed tcpwave.so"
     TCPWAVE_TEST_PLUGIN=installed TCPWAVE_SHARED=$shared "$kernel_labels" -q >/tmp/labels.log 2>&1 ||
