@@ -13,10 +13,12 @@
 //! well.
 //!
 //! Tests that install system packages (the GUI and browser tests) run only when
-//! `TCPWAVE_SYSTEM_TESTS=1` ([`system_tests_enabled`]); tests/all.sh sets it.
+//! `TCPWAVE_SYSTEM_TESTS=1` ([`system_tests_enabled`]); tests/all.sh sets it. So do the tests that
+//! read tcpwave's output with Python packages ([`python::python_with`]).
 
 pub mod partial;
 pub mod pcap;
+pub mod python;
 
 use std::ffi::OsStr;
 use std::fs::{self, File};
