@@ -492,3 +492,64 @@ fn ladder_draws_a_three_way_close() {
         String::from_utf8_lossy(&missing.stderr).contains("no TCP connection with tcp.stream 7")
     );
 }
+
+/// Per side packets and IP bytes, summed here from tshark's own header fields (`ip.len`, or
+/// `ipv6.plen` plus the 40-byte header) of every frame of the connection, the sender's address
+/// and port telling the side.
+#[test]
+fn packets_and_ip_bytes_per_side_are_the_ip_headers_totals() {
+    let tshark = plugin_tshark();
+    let kernel = captures_dir().join("kernel");
+    let output = tcpwave(
+        tshark,
+        &["report", "--format", "csv", kernel.to_str().unwrap()],
+    );
+    assert!(output.status.success());
+    let mut problems = Vec::new();
+    for row in csv_rows(&output.stdout) {
+        let fields = std::process::Command::new(tshark)
+            .args([
+                "-r",
+                &row["file"],
+                "-Y",
+                &format!("tcp.stream == {}", row["stream"]),
+            ])
+            .args(["-T", "fields", "-E", "separator=/t"])
+            .args(["-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport"])
+            .args(["-e", "ip.len", "-e", "ipv6.plen"])
+            .output()
+            .expect("run tshark");
+        let (mut orig, mut resp) = ((0u64, 0u64), (0u64, 0u64));
+        for line in String::from_utf8_lossy(&fields.stdout).lines() {
+            let [v4, v6, port, len, plen] = line.split('\t').collect::<Vec<_>>()[..] else {
+                panic!("five fields: {line}");
+            };
+            let address = if v4.is_empty() { v6 } else { v4 };
+            let bytes: u64 = if v4.is_empty() {
+                plen.parse::<u64>().unwrap() + 40
+            } else {
+                len.parse().unwrap()
+            };
+            let side = if address == row["orig_h"] && port == row["orig_p"] {
+                &mut orig
+            } else {
+                &mut resp
+            };
+            side.0 += 1;
+            side.1 += bytes;
+        }
+        let name = format!("{} stream {}", row["file"], row["stream"]);
+        problems.extend(mismatches(
+            &name,
+            &row,
+            &[
+                ("orig_pkts", &orig.0.to_string()),
+                ("resp_pkts", &resp.0.to_string()),
+                ("orig_ip_bytes", &orig.1.to_string()),
+                ("resp_ip_bytes", &resp.1.to_string()),
+                ("packets", &(orig.0 + resp.0).to_string()),
+            ],
+        ));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -12,6 +12,7 @@
 //! packets and counts the others.
 
 use std::collections::{HashMap, VecDeque};
+use std::mem;
 
 use crate::model::ladder::Ladder;
 use crate::model::packet::LabelledPacket;
@@ -35,7 +36,11 @@ struct OpenConnection {
     resp: Endpoint,
     start: Seconds,
     last: Seconds,
-    packets: u64,
+    /// Packets and IP bytes (headers included) of the originator, then of the responder.
+    orig_pkts: u64,
+    resp_pkts: u64,
+    orig_ip_bytes: u64,
+    resp_ip_bytes: u64,
     handshake_steps: Vec<u8>,
     teardown_steps: Vec<u8>,
     handshake_rtt: Option<Seconds>,
@@ -81,7 +86,10 @@ impl OpenConnection {
             resp,
             start: first.time,
             last: first.time,
-            packets: 0,
+            orig_pkts: 0,
+            resp_pkts: 0,
+            orig_ip_bytes: 0,
+            resp_ip_bytes: 0,
             handshake_steps: Vec::new(),
             teardown_steps: Vec::new(),
             handshake_rtt: None,
@@ -100,7 +108,13 @@ impl OpenConnection {
 
     fn add(&mut self, packet: &LabelledPacket) {
         let from_orig = packet.src == self.orig.addr && packet.src_port == self.orig.port;
-        self.packets += 1;
+        if from_orig {
+            self.orig_pkts += 1;
+            self.orig_ip_bytes += u64::from(packet.ip_len);
+        } else {
+            self.resp_pkts += 1;
+            self.resp_ip_bytes += u64::from(packet.ip_len);
+        }
         self.start = self.start.min(packet.time);
         self.last = self.last.max(packet.time);
         self.handshake_steps
@@ -140,6 +154,17 @@ impl OpenConnection {
         self.zeek.is_over()
     }
 
+    /// The other side becomes the originator: endpoints, counts and closer follow.
+    fn swap_roles(&mut self) {
+        mem::swap(&mut self.orig, &mut self.resp);
+        mem::swap(&mut self.orig_pkts, &mut self.resp_pkts);
+        mem::swap(&mut self.orig_ip_bytes, &mut self.resp_ip_bytes);
+        self.active_closer = self.active_closer.map(|closer| match closer {
+            ActiveCloser::Orig => ActiveCloser::Resp,
+            ActiveCloser::Resp => ActiveCloser::Orig,
+        });
+    }
+
     fn finish(mut self, file: &str, stream: u64) -> Finished {
         // Engines that see a verdict only at the connection's end leave this mark to the row.
         if self.handshake.is_some_and(|handshake| {
@@ -149,20 +174,14 @@ impl OpenConnection {
         }
         // Zeek's own role reversal (a SYN answering the SYN/ACK seen first) reports the other
         // side as the originator; the endpoints and the closer follow it.
-        let (orig, resp, active_closer) = if self.zeek.roles_reversed() {
-            let closer = self.active_closer.map(|closer| match closer {
-                ActiveCloser::Orig => ActiveCloser::Resp,
-                ActiveCloser::Resp => ActiveCloser::Orig,
-            });
-            (self.resp, self.orig, closer)
-        } else {
-            (self.orig, self.resp, self.active_closer)
-        };
+        if self.zeek.roles_reversed() {
+            self.swap_roles();
+        }
         let row = Row {
             file: file.to_owned(),
             stream,
-            orig,
-            resp,
+            orig: self.orig,
+            resp: self.resp,
             start: self.start,
             duration: self.last.saturating_sub(self.start),
             handshake: self.handshake,
@@ -172,11 +191,15 @@ impl OpenConnection {
             synack_to_ack: self.synack_to_ack,
             teardown: self.teardown,
             teardown_steps: self.teardown_steps,
-            active_closer,
+            active_closer: self.active_closer,
             teardown_duration: self.teardown_duration,
-            packets: self.packets,
+            packets: self.orig_pkts + self.resp_pkts,
             orig_bytes: self.zeek.orig_bytes(),
             resp_bytes: self.zeek.resp_bytes(),
+            orig_pkts: self.orig_pkts,
+            resp_pkts: self.resp_pkts,
+            orig_ip_bytes: self.orig_ip_bytes,
+            resp_ip_bytes: self.resp_ip_bytes,
             repeats: self.repeats,
             anomalies: self.anomalies.iter().collect(),
             conn_state: self.zeek.conn_state(),

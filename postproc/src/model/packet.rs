@@ -18,6 +18,8 @@ pub struct LabelledPacket {
     pub dst_port: u16,
     pub flags: Flags,
     pub payload_len: u32,
+    /// The carrying IP datagram's length, header included (Zeek's IP bytes).
+    pub ip_len: u32,
     pub seq: u32,
     pub ack: u32,
     pub window: u32,

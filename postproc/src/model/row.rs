@@ -58,6 +58,12 @@ pub struct Row {
     /// Payload bytes counted in sequence space, as Zeek counts `orig_bytes`.
     pub orig_bytes: u64,
     pub resp_bytes: u64,
+    /// Packets and IP bytes (headers included) per side, as Zeek counts `orig_pkts` and
+    /// `orig_ip_bytes`.
+    pub orig_pkts: u64,
+    pub resp_pkts: u64,
+    pub orig_ip_bytes: u64,
+    pub resp_ip_bytes: u64,
     pub repeats: u32,
     pub anomalies: Vec<Anomaly>,
     pub conn_state: &'static str,
@@ -107,7 +113,7 @@ fn write_spaced<T: fmt::Display>(
     Ok(())
 }
 
-pub const COLUMNS: [&str; 24] = [
+pub const COLUMNS: [&str; 28] = [
     "file",
     "stream",
     "orig_h",
@@ -128,6 +134,10 @@ pub const COLUMNS: [&str; 24] = [
     "packets",
     "orig_bytes",
     "resp_bytes",
+    "orig_pkts",
+    "resp_pkts",
+    "orig_ip_bytes",
+    "resp_ip_bytes",
     "repeats",
     "anomalies",
     "conn_state",
@@ -140,7 +150,7 @@ fn optional<T>(value: Option<T>, cell: impl FnOnce(T) -> Cell<'static>) -> Cell<
 
 impl Row {
     /// The values in [`COLUMNS`] order.
-    pub fn cells(&self) -> [Cell<'_>; 24] {
+    pub fn cells(&self) -> [Cell<'_>; 28] {
         [
             Cell::Text(&self.file),
             Cell::Count(self.stream),
@@ -162,6 +172,10 @@ impl Row {
             Cell::Count(self.packets),
             Cell::Count(self.orig_bytes),
             Cell::Count(self.resp_bytes),
+            Cell::Count(self.orig_pkts),
+            Cell::Count(self.resp_pkts),
+            Cell::Count(self.orig_ip_bytes),
+            Cell::Count(self.resp_ip_bytes),
             Cell::Count(self.repeats.into()),
             Cell::Anomalies(&self.anomalies),
             Cell::Text(self.conn_state),
@@ -201,6 +215,10 @@ pub(crate) mod tests {
             packets: 9,
             orig_bytes: 18,
             resp_bytes: 37,
+            orig_pkts: 5,
+            resp_pkts: 4,
+            orig_ip_bytes: 298,
+            resp_ip_bytes: 357,
             repeats: 1,
             anomalies: vec![Anomaly::Retransmission, Anomaly::HalfClose],
             conn_state: "S2",

@@ -181,6 +181,7 @@ impl Slowest {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::model::row::tests::sample;
     use crate::model::row::Endpoint;
     use tcpwave_core::{Anomaly, HandshakeVerdict, TeardownVerdict};
 
@@ -192,7 +193,6 @@ pub(crate) mod tests {
     ) -> Row {
         Row {
             file: "f.pcap".to_owned(),
-            stream,
             orig: Endpoint {
                 addr: "10.0.0.1".parse().unwrap(),
                 port: 1000 + stream as u16,
@@ -201,24 +201,12 @@ pub(crate) mod tests {
                 addr: "10.0.0.2".parse().unwrap(),
                 port: 80,
             },
-            start: Seconds::default(),
-            duration: Seconds::default(),
             handshake: Some(handshake),
-            handshake_steps: vec![],
             handshake_rtt: rtt_micros.map(|micros| Seconds::from_nanos(micros * 1000)),
-            syn_to_synack: None,
-            synack_to_ack: None,
             teardown: Some(TeardownVerdict::FourWay),
-            teardown_steps: vec![],
-            active_closer: None,
-            teardown_duration: None,
-            packets: 1,
-            orig_bytes: 0,
-            resp_bytes: 0,
-            repeats: 0,
             anomalies,
             conn_state: "SF",
-            history: String::new(),
+            ..sample(stream)
         }
     }
 

@@ -167,7 +167,7 @@ fn json_object(line: &mut Vec<u8>, row: &Row) -> io::Result<()> {
     Ok(())
 }
 
-const TABLE_COLUMNS: [&str; 12] = [
+const TABLE_COLUMNS: [&str; 14] = [
     "stream",
     "orig",
     "resp",
@@ -179,37 +179,39 @@ const TABLE_COLUMNS: [&str; 12] = [
     "closer",
     "state",
     "history",
+    "pkts o/r",
+    "bytes o/r",
     "anomalies",
 ];
 
-fn table_cells(row: &Row) -> [String; 12] {
-    let cells = row.cells();
-    let dash_if_empty = |text: String| {
-        if text.is_empty() {
-            "-".to_owned()
-        } else {
-            text
-        }
+fn table_cells(row: &Row) -> [String; 14] {
+    // An absent value shows as a dash.
+    let shown = |cell: Cell<'_>| match cell.to_string() {
+        text if text.is_empty() => "-".to_owned(),
+        text => text,
     };
+    let optional = |value: Option<&str>| shown(value.map_or(Cell::Absent, Cell::Text));
     [
         row.stream.to_string(),
         row.orig.to_string(),
         row.resp.to_string(),
-        dash_if_empty(cells[8].to_string()),
-        dash_if_empty(cells[9].to_string()),
-        dash_if_empty(cells[10].to_string()),
-        dash_if_empty(cells[13].to_string()),
-        dash_if_empty(cells[14].to_string()),
-        dash_if_empty(cells[15].to_string()),
+        optional(row.handshake.map(|verdict| verdict.as_str())),
+        shown(Cell::Steps(&row.handshake_steps)),
+        shown(row.handshake_rtt.map_or(Cell::Absent, Cell::Time)),
+        optional(row.teardown.map(|verdict| verdict.as_str())),
+        shown(Cell::Steps(&row.teardown_steps)),
+        optional(row.active_closer.map(|closer| closer.as_str())),
         row.conn_state.to_owned(),
-        dash_if_empty(row.history.clone()),
-        dash_if_empty(cells[21].to_string()),
+        shown(Cell::Text(&row.history)),
+        format!("{}/{}", row.orig_pkts, row.resp_pkts),
+        format!("{}/{}", row.orig_bytes, row.resp_bytes),
+        shown(Cell::Anomalies(&row.anomalies)),
     ]
 }
 
 /// One capture as an aligned block: its name, a header, then one line per connection.
 fn table_block(rows: &[Row]) -> String {
-    let lines: Vec<[String; 12]> = rows.iter().map(table_cells).collect();
+    let lines: Vec<[String; 14]> = rows.iter().map(table_cells).collect();
     let mut widths = TABLE_COLUMNS.map(str::len);
     for line in &lines {
         for (width, cell) in widths.iter_mut().zip(line) {
@@ -253,7 +255,7 @@ mod tests {
         assert_eq!(
             lines.next().unwrap(),
             "\"dir/a,b.pcap\",0,10.0.0.1,40000,::1,80,1700000000.000001,0.002500,complete,1 1 2 3,\
-             0.000045,0.000015,0.000030,half-closed,1 2,orig,,9,18,37,1,retransmission half_close,S2,ShADadF"
+             0.000045,0.000015,0.000030,half-closed,1 2,orig,,9,18,37,5,4,298,357,1,retransmission half_close,S2,ShADadF"
         );
         assert_eq!(lines.next(), None);
     }
@@ -335,6 +337,8 @@ mod tests {
         assert_eq!(lines[0], "dir/a,b.pcap");
         assert!(lines[1].trim_start().starts_with("stream  orig"));
         assert!(lines[2].contains("10.0.0.1:40000  [::1]:80"));
+        assert!(lines[1].contains("pkts o/r  bytes o/r"));
+        assert!(lines[2].contains("5/4       18/37"));
         let history_at = |line: &str| line.find("ShADadF").unwrap();
         assert_eq!(history_at(lines[2]), history_at(lines[3]));
         assert!(lines[3].contains(" -  "), "absent values show as a dash");

@@ -38,6 +38,8 @@ pub struct TcpHeader {
     /// `tcp.len`: the IP payload's length less the TCP header's; 0 where Wireshark shows none
     /// (a segment shorter than its header).
     pub payload_len: u32,
+    /// The carrying IP datagram's length (Zeek's IP bytes).
+    pub ip_len: u32,
     /// Whether the segment holds its whole header (Wireshark then learns its base sequence
     /// numbers from it).
     pub whole_header: bool,
@@ -225,6 +227,9 @@ struct IpPayload<'a> {
     dst: IpAddr,
     protocol: IpNumber,
     fragmented: bool,
+    /// The datagram's length as Wireshark shows it (`ip.len`, or `ipv6.plen` + 40): what Zeek
+    /// counts as IP bytes.
+    ip_len: u32,
     payload: Bytes<'a>,
 }
 
@@ -248,6 +253,7 @@ fn ipv4_payload(datagram: Bytes<'_>) -> Option<IpPayload<'_>> {
         dst: IpAddr::V4(Ipv4Addr::from(header.destination())),
         protocol: header.protocol(),
         fragmented: header.is_fragmenting_payload(),
+        ip_len: u32::try_from(total).unwrap_or(u32::MAX),
         payload: datagram.from(header_len),
     })
 }
@@ -268,6 +274,8 @@ fn ipv6_payload(datagram: Bytes<'_>) -> Option<IpPayload<'_>> {
         dst: IpAddr::V6(Ipv6Addr::from(header.destination())),
         protocol: ip.payload().ip_number,
         fragmented: ip.is_payload_fragmented(),
+        // A jumbogram's 0 too, as Wireshark's `ipv6.plen` shows it.
+        ip_len: 40 + u32::from(header.payload_length()),
         payload: datagram.from(headers_len),
     })
 }
@@ -357,6 +365,7 @@ fn icmp_error(message: &[u8], error_types: &[u8]) -> Dissection {
                 dst: IpAddr::V4(Ipv4Addr::from(header.destination())),
                 protocol: header.protocol(),
                 fragmented: false,
+                ip_len: u32::from(header.total_len()),
                 payload: quoted.from(header.slice().len()),
             }),
         Some(6) => ipv6_payload(quoted),
@@ -398,6 +407,7 @@ fn tcp(ip: &IpPayload<'_>) -> Option<TcpHeader> {
         } else {
             0
         },
+        ip_len: ip.ip_len,
         whole_header,
         flags_shown: header_len >= 20,
     })

@@ -135,6 +135,7 @@ fn labelled(frame: &Frame<'_>, tcp: &TcpHeader, stream: u32, view: &View<'_>) ->
         dst_port: tcp.dst_port,
         flags: tcp.flags,
         payload_len: tcp.payload_len,
+        ip_len: tcp.ip_len,
         seq: tcp.seq,
         ack: tcp.ack,
         window: u32::from(tcp.window),

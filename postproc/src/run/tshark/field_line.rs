@@ -14,7 +14,7 @@ use crate::vocab::seconds::Seconds;
 use tcpwave_core::{Anomaly, AnomalySet, Flags};
 
 /// The `-e` fields, in column order.
-pub const FIELDS: [&str; 39] = [
+pub const FIELDS: [&str; 41] = [
     "frame.number",
     "frame.time_epoch",
     "frame.protocols",
@@ -30,6 +30,8 @@ pub const FIELDS: [&str; 39] = [
     "tcp.seq_raw",
     "tcp.ack_raw",
     "tcp.window_size_value",
+    "ip.len",
+    "ipv6.plen",
     "tcpwave.handshake.step",
     "tcpwave.teardown.step",
     "tcpwave.repeat",
@@ -74,21 +76,23 @@ mod column {
     pub const SEQ: usize = 12;
     pub const ACK: usize = 13;
     pub const WINDOW: usize = 14;
-    pub const HANDSHAKE_STEP: usize = 15;
-    pub const TEARDOWN_STEP: usize = 16;
-    pub const REPEAT: usize = 17;
-    pub const STATE_CLIENT: usize = 18;
-    pub const STATE_SERVER: usize = 19;
-    pub const ACK_OK: usize = 20;
-    pub const EXPECTED_ACK: usize = 21;
-    pub const HANDSHAKE_RTT: usize = 22;
-    pub const SYN_TO_SYNACK: usize = 23;
-    pub const SYNACK_TO_ACK: usize = 24;
-    pub const TEARDOWN_DURATION: usize = 25;
-    pub const CONN_HANDSHAKE: usize = 26;
-    pub const CONN_TEARDOWN: usize = 27;
+    pub const IP_LEN: usize = 15;
+    pub const IPV6_PLEN: usize = 16;
+    pub const HANDSHAKE_STEP: usize = 17;
+    pub const TEARDOWN_STEP: usize = 18;
+    pub const REPEAT: usize = 19;
+    pub const STATE_CLIENT: usize = 20;
+    pub const STATE_SERVER: usize = 21;
+    pub const ACK_OK: usize = 22;
+    pub const EXPECTED_ACK: usize = 23;
+    pub const HANDSHAKE_RTT: usize = 24;
+    pub const SYN_TO_SYNACK: usize = 25;
+    pub const SYNACK_TO_ACK: usize = 26;
+    pub const TEARDOWN_DURATION: usize = 27;
+    pub const CONN_HANDSHAKE: usize = 28;
+    pub const CONN_TEARDOWN: usize = 29;
     /// The first expert item's; the others follow in `Anomaly::ALL`'s order.
-    pub const EXPERTS: usize = 28;
+    pub const EXPERTS: usize = 30;
 }
 
 #[derive(Debug, Error, PartialEq)]
@@ -231,6 +235,22 @@ fn address(
     value.parse().map_err(|_| bad(index, value))
 }
 
+/// The length of the IP header `carrier` names: `ip.len`, or `ipv6.plen` and its 40-byte header.
+fn ip_len(columns: &[&str], carrier: Option<Carrier>) -> Result<u32, LineError> {
+    let (index, nth, header) = match carrier {
+        Some(Carrier { ipv6: true, nth }) => (column::IPV6_PLEN, nth, 40),
+        Some(Carrier { ipv6: false, nth }) => (column::IP_LEN, nth, 0),
+        None => return Ok(0),
+    };
+    match values(columns, index).nth(nth - 1) {
+        None => Ok(0),
+        Some(value) => value
+            .parse::<u32>()
+            .map(|len| len + header)
+            .map_err(|_| bad(index, value)),
+    }
+}
+
 /// A line's columns, split at its tabs, without allocating.
 fn split_columns(line: &str) -> Result<[&str; FIELDS.len()], LineError> {
     let mut columns = [""; FIELDS.len()];
@@ -289,6 +309,7 @@ pub fn parse_line(line: &str) -> Result<LabelledPacket, LineError> {
         dst_port: required_number(columns, column::DST_PORT)?,
         flags: Flags(flags),
         payload_len: parsed(columns, column::LEN)?.unwrap_or(0),
+        ip_len: ip_len(columns, carrier)?,
         seq: parsed(columns, column::SEQ)?.unwrap_or(0),
         ack: parsed(columns, column::ACK)?.unwrap_or(0),
         window: parsed(columns, column::WINDOW)?.unwrap_or(0),
