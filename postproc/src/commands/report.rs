@@ -12,7 +12,7 @@ use crate::commands::outcome::Outcome;
 use crate::model::fold::Finished;
 use crate::model::row::Row;
 use crate::render::html::Page;
-use crate::render::output_file::{open_output, stdout_is_terminal};
+use crate::render::output_file::{open_output_beside, stdout_is_terminal};
 use crate::render::rows::{Format, RowWriter};
 use crate::run::jobs::{self, Event};
 
@@ -95,7 +95,7 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
             Format::Csv
         });
     let prepared = prepare(&args.capture)?;
-    let out = open_output(args.capture.output.as_deref())?;
+    let out = open_output_beside(args.capture.output.as_deref(), &prepared.notes)?;
     let mut destination = Destination::new(out, format, &prepared.captures)?;
     let mut failed = prepared.failed;
     let notes = prepared.notes.clone();

@@ -9,14 +9,14 @@ use crate::commands::captures::{outcome, prepare};
 use crate::commands::cli::{SummaryArgs, SummaryFormat};
 use crate::commands::outcome::Outcome;
 use crate::model::tally::{Slowest, Tally};
-use crate::render::output_file::open_output;
+use crate::render::output_file::open_output_beside;
 use crate::render::summary_text::{slowest_block, text_block};
 use crate::run::jobs::{self, Event};
 use crate::vocab::words::plural;
 
 pub fn run(args: SummaryArgs) -> Result<Outcome> {
     let prepared = prepare(&args.capture)?;
-    let mut out = open_output(args.capture.output.as_deref())?;
+    let mut out = open_output_beside(args.capture.output.as_deref(), &prepared.notes)?;
     let capture_count = prepared.captures.len();
     let notes = prepared.notes.clone();
     let mut failed = prepared.failed;

@@ -4,14 +4,17 @@
 //! once both sides have closed (or one has reset) and the capture has moved on by [`LINGER`]
 //! without a packet of it, its row is handed out and its state dropped. That is what Zeek does
 //! too (its `tcp_close_delay`), so the late ACKs, retransmitted FINs and RSTs that follow a close
-//! still count. A packet of a connection after that (rare) is left out of its row. So memory grows
-//! with the connections open at once, not with the capture's packets or connections (but for one
-//! bit per stream number, to know those late packets).
+//! still count. A packet of a connection after that (rare) is left out of its row.
+//!
+//! Rows come out in stream order: a row waits for the rows of lower streams still open. So memory
+//! grows with the connections open at once and the rows waiting behind the oldest of them, not
+//! with the capture's packets (but for one bit per stream number, to know those late packets).
+//! A capture where one connection stays open throughout keeps every later row until it ends.
 //!
 //! When asked, each connection also draws its [`Ladder`], which keeps the handshake and teardown
 //! packets and counts the others.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::mem;
 
 use crate::model::ladder::Ladder;
@@ -227,6 +230,11 @@ pub struct Connections {
     closing: VecDeque<(Seconds, u64)>,
     /// Streams whose rows were handed out already.
     done: StreamSet,
+    /// Rows of connections that are over, waiting for a lower stream's row: rows come out in
+    /// stream order.
+    waiting: BTreeMap<u64, Finished>,
+    /// The lowest stream whose row has not come out yet.
+    next_out: u64,
 }
 
 impl Connections {
@@ -237,6 +245,8 @@ impl Connections {
             open: HashMap::new(),
             closing: VecDeque::new(),
             done: StreamSet::default(),
+            waiting: BTreeMap::new(),
+            next_out: 0,
         }
     }
 
@@ -275,8 +285,28 @@ impl Connections {
             }
             if let Some(connection) = self.open.remove(&stream) {
                 self.done.insert(stream);
-                emit(connection.finish(&self.file, stream));
+                self.waiting
+                    .insert(stream, connection.finish(&self.file, stream));
             }
+        }
+        self.release_in_order(emit);
+    }
+
+    /// Hands out the waiting rows that no lower stream's row comes before. Streams are numbered
+    /// in the order of their first frames, which the fold sees in capture order: a lower stream
+    /// that is not open by now is over or never had a packet the fold takes (a TCP header quoted
+    /// in an ICMP error has a stream number of its own), and holds nothing back.
+    fn release_in_order(&mut self, emit: &mut impl FnMut(Finished)) {
+        while let Some(entry) = self.waiting.first_entry() {
+            let lowest = *entry.key();
+            while self.next_out < lowest && !self.open.contains_key(&self.next_out) {
+                self.next_out += 1;
+            }
+            if self.next_out < lowest {
+                break;
+            }
+            emit(entry.remove());
+            self.next_out = lowest + 1;
         }
     }
 
@@ -286,14 +316,15 @@ impl Connections {
         self.open.len()
     }
 
-    /// The connections still open at the end of the capture, in stream order.
+    /// The rows not handed out yet (of the connections still open at the end of the capture,
+    /// and those waiting for them), in stream order.
     pub fn finish(mut self, emit: &mut impl FnMut(Finished)) {
-        let mut streams: Vec<u64> = self.open.keys().copied().collect();
-        streams.sort_unstable();
-        for stream in streams {
-            if let Some(connection) = self.open.remove(&stream) {
-                emit(connection.finish(&self.file, stream));
-            }
+        for (stream, connection) in self.open.drain() {
+            self.waiting
+                .insert(stream, connection.finish(&self.file, stream));
+        }
+        for finished in self.waiting.into_values() {
+            emit(finished);
         }
     }
 }

@@ -1,13 +1,14 @@
-//! Reading many captures at once: one tshark per capture, `jobs` at a time, connections handed to
-//! the caller (on the calling thread) as they finish, a progress bar on stderr when it is a
+//! Reading many captures at once: one worker per capture, `jobs` at a time, connections handed to
+//! the caller (on the calling thread) in input order, a progress bar on stderr when it is a
 //! terminal, and Ctrl-C handled so that the caller can finish its output cleanly.
 
-use std::io::IsTerminal;
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
 use std::mem;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, SyncSender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -44,7 +45,6 @@ enum Message {
         path: PathBuf,
         problem: Option<String>,
     },
-    Interrupted,
 }
 
 /// At most this many finished connections go to the caller's thread at once...
@@ -130,6 +130,33 @@ impl Notes {
 
     pub fn done(&self) {
         self.bar.finish_and_clear();
+    }
+
+    /// `out`, for output that goes to the terminal the progress bar is on: the bar is cleared
+    /// before each write and drawn again after, so that no stale bar line is left between rows.
+    pub fn beside_bar<W: Write>(&self, out: W) -> BesideBar<W> {
+        BesideBar {
+            out,
+            bar: self.bar.clone(),
+        }
+    }
+}
+
+/// See [`Notes::beside_bar`].
+pub struct BesideBar<W> {
+    out: W,
+    bar: ProgressBar,
+}
+
+impl<W: Write> Write for BesideBar<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let BesideBar { out, bar } = self;
+        bar.suspend(|| out.write(bytes))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let BesideBar { out, bar } = self;
+        bar.suspend(|| out.flush())
     }
 }
 
@@ -218,9 +245,18 @@ fn read_capture(
     (!problems.is_empty()).then(|| problems.join("; "))
 }
 
-/// Reads `captures` with up to `jobs` tshark processes and calls `on_event` with their
-/// connections and their ends. With a display filter, the connections are those with at least
-/// one matching packet, whole; when there is none, a note on stderr says so. Returns early,
+/// How many batches of connections a capture read ahead of the one being written may hold
+/// before its worker waits: enough that workers rarely wait, few enough to bound memory.
+const AHEAD: usize = 1024;
+
+/// How often a waiting caller's thread looks for Ctrl-C.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Reads `captures` with up to `jobs` workers and calls `on_event` with their connections and
+/// their ends, in the order of `captures` (a capture's connections in stream order), whatever
+/// the number of workers: each worker reads a capture into a queue of its own, and the caller's
+/// thread empties the queues in order. With a display filter, the connections are those with at
+/// least one matching packet, whole; when there is none, a note on stderr says so. Returns early,
 /// without waiting for running tsharks, on Ctrl-C.
 pub fn run(
     engine: &Engine,
@@ -232,31 +268,27 @@ pub fn run(
     mut on_event: impl FnMut(Event) -> Result<()>,
 ) -> Result<Finish> {
     let total = captures.len();
-    // Bounded, so that workers wait for a slow writer instead of piling up rows.
-    let (sender, receiver) = mpsc::sync_channel(4096 / BATCH);
     let interrupted = Arc::new(AtomicBool::new(false));
     {
-        let sender = sender.clone();
         let interrupted = Arc::clone(&interrupted);
         // Fails only when a handler is already installed, and then that one stops the run.
-        let _ = ctrlc::set_handler(move || {
-            interrupted.store(true, Ordering::SeqCst);
-            let _ = sender.send(Message::Interrupted);
-        });
+        let _ = ctrlc::set_handler(move || interrupted.store(true, Ordering::SeqCst));
     }
+    // Each worker names the capture it took and hands over the queue it reads it into.
+    let (queues, queue_of) = mpsc::channel::<(usize, Receiver<Message>)>();
 
     let captures = Arc::new(captures);
     let next = Arc::new(AtomicUsize::new(0));
     let filter = Arc::new(filter);
     let mut connections = 0u64;
     for _ in 0..jobs.clamp(1, total.max(1)) {
-        let (engine, notes, captures, next, filter, sender, interrupted) = (
+        let (engine, notes, captures, next, filter, queues, interrupted) = (
             engine.clone(),
             notes.clone(),
             Arc::clone(&captures),
             Arc::clone(&next),
             Arc::clone(&filter),
-            sender.clone(),
+            queues.clone(),
             Arc::clone(&interrupted),
         );
         // Detached, so that an interrupted run need not wait for a tshark still reading.
@@ -266,6 +298,10 @@ pub fn run(
                 break;
             }
             let path = &captures[index];
+            let (sender, receiver) = mpsc::sync_channel(AHEAD);
+            if queues.send((index, receiver)).is_err() {
+                break;
+            }
             let mut outbox = Outbox::new(sender.clone());
             // A bug must cost one capture, not hang the run waiting for it.
             let problem = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -294,40 +330,56 @@ pub fn run(
             }
         });
     }
-    drop(sender);
+    drop(queues);
 
-    let mut finished = 0;
-    while finished < total {
-        let message = match receiver.try_recv() {
-            Ok(message) => message,
-            Err(TryRecvError::Empty) => {
-                on_event(Event::Idle)?;
-                match receiver.recv() {
-                    Ok(message) => message,
-                    Err(_) => return Ok(Finish::Interrupted),
-                }
+    // Queues of captures after the one being written, by capture.
+    let mut ahead: HashMap<usize, Receiver<Message>> = HashMap::new();
+    let stopped = || interrupted.load(Ordering::SeqCst);
+    for index in 0..total {
+        let queue = loop {
+            if let Some(queue) = ahead.remove(&index) {
+                break queue;
             }
-            Err(TryRecvError::Disconnected) => return Ok(Finish::Interrupted),
+            match queue_of.recv_timeout(POLL) {
+                Ok((taken, queue)) => {
+                    ahead.insert(taken, queue);
+                }
+                Err(RecvTimeoutError::Timeout) if !stopped() => {}
+                Err(_) => return Ok(Finish::Interrupted),
+            }
         };
-        if interrupted.load(Ordering::SeqCst) {
-            return Ok(Finish::Interrupted);
-        }
-        match message {
-            Message::Connections(batch) => {
-                for connection in batch {
-                    if interrupted.load(Ordering::SeqCst) {
-                        return Ok(Finish::Interrupted);
+        loop {
+            let message = match queue.try_recv() {
+                Ok(message) => message,
+                Err(TryRecvError::Empty) => {
+                    on_event(Event::Idle)?;
+                    match queue.recv_timeout(POLL) {
+                        Ok(message) => message,
+                        Err(RecvTimeoutError::Timeout) if !stopped() => continue,
+                        Err(_) => return Ok(Finish::Interrupted),
                     }
-                    connections += 1;
-                    on_event(Event::Connection(Box::new(connection)))?;
+                }
+                Err(TryRecvError::Disconnected) => return Ok(Finish::Interrupted),
+            };
+            if stopped() {
+                return Ok(Finish::Interrupted);
+            }
+            match message {
+                Message::Connections(batch) => {
+                    for connection in batch {
+                        if stopped() {
+                            return Ok(Finish::Interrupted);
+                        }
+                        connections += 1;
+                        on_event(Event::Connection(Box::new(connection)))?;
+                    }
+                }
+                Message::CaptureDone { path, problem } => {
+                    notes.advance(&path);
+                    on_event(Event::CaptureDone { path, problem })?;
+                    break;
                 }
             }
-            Message::CaptureDone { path, problem } => {
-                finished += 1;
-                notes.advance(&path);
-                on_event(Event::CaptureDone { path, problem })?;
-            }
-            Message::Interrupted => return Ok(Finish::Interrupted),
         }
     }
     if let Some(filter) = filter.as_deref() {

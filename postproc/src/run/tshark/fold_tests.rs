@@ -287,3 +287,32 @@ fn connections_open_after(packets: &[LabelledPacket]) -> usize {
     }
     connections.open_count()
 }
+
+#[test]
+fn a_row_waits_for_the_rows_of_lower_streams_still_open() {
+    let close = three_way_close();
+    // Stream 0 sends a SYN and nothing more; stream 1 opens and closes after it; the capture
+    // moves on 20 s, past stream 1's linger, with stream 2, which closes too.
+    let mut packets = vec![later(close[0].clone(), 0, 0)];
+    packets.extend(close.iter().cloned().map(|p| later(p, 1, 1)));
+    packets.extend(close.iter().cloned().map(|p| later(p, 20, 2)));
+    let mut emitted = Vec::new();
+    let mut connections = Connections::new("f", false);
+    for packet in &packets {
+        connections.add(packet, &mut |finished| emitted.push(finished.row.stream));
+    }
+    assert!(
+        emitted.is_empty(),
+        "stream 1 waits for stream 0: {emitted:?}"
+    );
+    connections.finish(&mut |finished| emitted.push(finished.row.stream));
+    assert_eq!(emitted, vec![0, 1, 2]);
+
+    // Without stream 0, stream 1 comes out as soon as its linger is over.
+    let mut emitted = Vec::new();
+    let mut connections = Connections::new("f", false);
+    for packet in &packets[1..] {
+        connections.add(packet, &mut |finished| emitted.push(finished.row.stream));
+    }
+    assert_eq!(emitted, vec![1]);
+}
