@@ -17,7 +17,7 @@ fn ctrl_c_ends_with_status_130_and_whole_rows() {
         std::os::unix::fs::symlink(&sample, corpus.path().join(format!("{index:03}.pcap")))
             .unwrap();
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tcpwave"))
+    let child = Command::new(env!("CARGO_BIN_EXE_tcpwave"))
         .args([
             "report", "--format", "json", "--engine", "tshark", "--jobs", "2",
         ])
