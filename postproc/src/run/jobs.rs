@@ -2,14 +2,15 @@
 //! the caller (on the calling thread) in input order, a progress bar on stderr when it is a
 //! terminal, and Ctrl-C handled so that the caller can finish its output cleanly.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::{IsTerminal, Write};
 use std::mem;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -53,18 +54,91 @@ const BATCH: usize = 64;
 /// the caller's thread for every connection would cost as much as reading the connection.
 const BATCH_DELAY: Duration = Duration::from_millis(100);
 
+/// How many messages a capture's queue holds before its worker waits: few while the caller's
+/// thread writes that capture (the worker would only pile rows up), many while an earlier capture
+/// is being written (the worker reads on: a capture's rows wait for the captures before it).
+const HEAD_MESSAGES: usize = 64;
+const AHEAD_MESSAGES: usize = 2048;
+
+/// One capture's messages, from its worker to the caller's thread.
+struct Queue {
+    messages: Mutex<VecDeque<Message>>,
+    changed: Condvar,
+    /// Whether the caller's thread is writing this capture now.
+    is_head: AtomicBool,
+}
+
+impl Queue {
+    fn new() -> Self {
+        Queue {
+            messages: Mutex::new(VecDeque::new()),
+            changed: Condvar::new(),
+            is_head: AtomicBool::new(false),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, VecDeque<Message>> {
+        self.messages.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds `message`, first waiting for room.
+    fn push(&self, message: Message) {
+        let mut messages = self.lock();
+        loop {
+            let limit = if self.is_head.load(Ordering::SeqCst) {
+                HEAD_MESSAGES
+            } else {
+                AHEAD_MESSAGES
+            };
+            if messages.len() < limit {
+                break;
+            }
+            messages = self
+                .changed
+                .wait(messages)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        messages.push_back(message);
+        self.changed.notify_all();
+    }
+
+    /// The next message, waiting for one at most `patience`.
+    fn pop(&self, patience: Duration) -> Option<Message> {
+        let mut messages = self.lock();
+        if messages.is_empty() && !patience.is_zero() {
+            messages = self
+                .changed
+                .wait_timeout(messages, patience)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        let message = messages.pop_front();
+        if message.is_some() {
+            self.changed.notify_all();
+        }
+        message
+    }
+
+    /// The caller's thread writes this capture from now on.
+    fn make_head(&self) {
+        self.is_head.store(true, Ordering::SeqCst);
+        let _messages = self.lock();
+        self.changed.notify_all();
+    }
+}
+
 /// A worker's finished connections, on their way to the caller's thread in batches.
 struct Outbox {
-    sender: SyncSender<Message>,
+    queue: Arc<Queue>,
     held: Vec<Finished>,
     /// When the oldest connection held finished.
     oldest: Instant,
 }
 
 impl Outbox {
-    fn new(sender: SyncSender<Message>) -> Self {
+    fn new(queue: Arc<Queue>) -> Self {
         Outbox {
-            sender,
+            queue,
             held: Vec::new(),
             oldest: Instant::now(),
         }
@@ -89,10 +163,8 @@ impl Outbox {
 
     fn send(&mut self) {
         if !self.held.is_empty() {
-            // Fails only when the caller stopped listening (Ctrl-C): nothing left to do then.
-            let _ = self
-                .sender
-                .send(Message::Connections(mem::take(&mut self.held)));
+            self.queue
+                .push(Message::Connections(mem::take(&mut self.held)));
         }
     }
 }
@@ -245,10 +317,6 @@ fn read_capture(
     (!problems.is_empty()).then(|| problems.join("; "))
 }
 
-/// How many batches of connections a capture read ahead of the one being written may hold
-/// before its worker waits: enough that workers rarely wait, few enough to bound memory.
-const AHEAD: usize = 1024;
-
 /// How often a waiting caller's thread looks for Ctrl-C.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -275,7 +343,7 @@ pub fn run(
         let _ = ctrlc::set_handler(move || interrupted.store(true, Ordering::SeqCst));
     }
     // Each worker names the capture it took and hands over the queue it reads it into.
-    let (queues, queue_of) = mpsc::channel::<(usize, Receiver<Message>)>();
+    let (queues, queue_of) = mpsc::channel::<(usize, Arc<Queue>)>();
 
     let captures = Arc::new(captures);
     let next = Arc::new(AtomicUsize::new(0));
@@ -298,11 +366,11 @@ pub fn run(
                 break;
             }
             let path = &captures[index];
-            let (sender, receiver) = mpsc::sync_channel(AHEAD);
-            if queues.send((index, receiver)).is_err() {
+            let queue = Arc::new(Queue::new());
+            if queues.send((index, Arc::clone(&queue))).is_err() {
                 break;
             }
-            let mut outbox = Outbox::new(sender.clone());
+            let mut outbox = Outbox::new(Arc::clone(&queue));
             // A bug must cost one capture, not hang the run waiting for it.
             let problem = panic::catch_unwind(AssertUnwindSafe(|| {
                 read_capture(
@@ -321,19 +389,16 @@ pub fn run(
                         .to_owned(),
                 )
             });
-            let done = Message::CaptureDone {
+            queue.push(Message::CaptureDone {
                 path: path.clone(),
                 problem,
-            };
-            if sender.send(done).is_err() {
-                break;
-            }
+            });
         });
     }
     drop(queues);
 
     // Queues of captures after the one being written, by capture.
-    let mut ahead: HashMap<usize, Receiver<Message>> = HashMap::new();
+    let mut ahead: HashMap<usize, Arc<Queue>> = HashMap::new();
     let stopped = || interrupted.load(Ordering::SeqCst);
     for index in 0..total {
         let queue = loop {
@@ -348,18 +413,18 @@ pub fn run(
                 Err(_) => return Ok(Finish::Interrupted),
             }
         };
+        queue.make_head();
         loop {
-            let message = match queue.try_recv() {
-                Ok(message) => message,
-                Err(TryRecvError::Empty) => {
+            let message = match queue.pop(Duration::ZERO) {
+                Some(message) => message,
+                None => {
                     on_event(Event::Idle)?;
-                    match queue.recv_timeout(POLL) {
-                        Ok(message) => message,
-                        Err(RecvTimeoutError::Timeout) if !stopped() => continue,
-                        Err(_) => return Ok(Finish::Interrupted),
+                    match queue.pop(POLL) {
+                        Some(message) => message,
+                        None if stopped() => return Ok(Finish::Interrupted),
+                        None => continue,
                     }
                 }
-                Err(TryRecvError::Disconnected) => return Ok(Finish::Interrupted),
             };
             if stopped() {
                 return Ok(Finish::Interrupted);
@@ -410,9 +475,8 @@ mod tests {
         }
     }
 
-    fn batches(receiver: &mpsc::Receiver<Message>) -> Vec<Vec<u64>> {
-        receiver
-            .try_iter()
+    fn batches(queue: &Queue) -> Vec<Vec<u64>> {
+        std::iter::from_fn(|| queue.pop(Duration::ZERO))
             .map(|message| match message {
                 Message::Connections(batch) => batch.iter().map(|f| f.row.stream).collect(),
                 _ => panic!("only connections are sent"),
@@ -422,8 +486,8 @@ mod tests {
 
     #[test]
     fn connections_go_in_batches_and_none_waits_long() {
-        let (sender, receiver) = mpsc::sync_channel(16);
-        let mut outbox = Outbox::new(sender);
+        let receiver = Arc::new(Queue::new());
+        let mut outbox = Outbox::new(Arc::clone(&receiver));
         for stream in 0..BATCH as u64 + 1 {
             outbox.push(finished(stream));
         }
