@@ -19,9 +19,9 @@ pub enum Format {
     Table,
     /// Comma-separated values with a header line: every column
     Csv,
-    /// One JSON array of objects: every column
+    /// One JSON array of objects: every column (steps and anomalies as arrays, absent values null)
     Json,
-    /// One JSON object per line: every column
+    /// One JSON object per line: every column, as json
     Jsonl,
     /// One self-contained HTML page: summary charts, a sortable table of every column, a ladder
     /// diagram per connection (written once every capture is read)
