@@ -40,6 +40,7 @@ impl Destination {
             Format::Csv | Format::Json | Format::Jsonl => {
                 Destination::Rows(RowWriter::new(out, format))
             }
+            Format::Zeek | Format::ZeekJson => Destination::Rows(RowWriter::new(out, format)),
         })
     }
 

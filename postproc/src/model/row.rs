@@ -71,7 +71,8 @@ pub struct Row {
 }
 
 /// A column's value, borrowed from its row: text, a count or a time. Absent values are empty in
-/// CSV, null in JSON; text (addresses, steps and anomalies included) is a JSON string.
+/// CSV, null in JSON; in JSON, steps are an array of integers, anomalies an array of strings, other
+/// text (addresses included) a string.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Cell<'a> {
     Text(&'a str),
@@ -179,7 +180,12 @@ impl Row {
             Cell::Count(self.repeats.into()),
             Cell::Anomalies(&self.anomalies),
             Cell::Text(self.conn_state),
-            Cell::Text(&self.history),
+            // No history letter (as Zeek leaves history unset then): absent.
+            if self.history.is_empty() {
+                Cell::Absent
+            } else {
+                Cell::Text(&self.history)
+            },
         ]
     }
 }

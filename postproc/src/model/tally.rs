@@ -4,10 +4,11 @@
 //! Percentiles use the nearest-rank method: p50 of n values is the ⌈0.5·n⌉-th smallest.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::model::row::Row;
+use crate::model::row::{Endpoint, Row};
 use crate::vocab::seconds::Seconds;
 
 /// The word for a verdict the plugin did not give (a one-pass view, or no packet carried it).
@@ -32,13 +33,32 @@ pub struct Percentiles {
     pub max: f64,
 }
 
+/// One slow handshake; its endpoints as the report's rows have them, address and port apart.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SlowHandshake {
     pub rtt: f64,
     pub file: String,
     pub stream: u64,
-    pub orig: String,
-    pub resp: String,
+    pub orig_h: IpAddr,
+    pub orig_p: u16,
+    pub resp_h: IpAddr,
+    pub resp_p: u16,
+}
+
+impl SlowHandshake {
+    pub fn orig(&self) -> Endpoint {
+        Endpoint {
+            addr: self.orig_h,
+            port: self.orig_p,
+        }
+    }
+
+    pub fn resp(&self) -> Endpoint {
+        Endpoint {
+            addr: self.resp_h,
+            port: self.resp_p,
+        }
+    }
 }
 
 /// A tally's totals: counts by verdict, state and anomaly (`unknown` for a missing verdict).
@@ -163,8 +183,10 @@ impl Slowest {
             rtt,
             file: row.file.clone(),
             stream: row.stream,
-            orig: row.orig.to_string(),
-            resp: row.resp.to_string(),
+            orig_h: row.orig.addr,
+            orig_p: row.orig.port,
+            resp_h: row.resp.addr,
+            resp_p: row.resp.port,
         });
         self.entries.sort_by(|a, b| b.rtt.total_cmp(&a.rtt));
         self.entries.truncate(self.top);

@@ -1,4 +1,4 @@
-//! What the commands print: rows as a table, CSV or JSON, tallies as text, a ladder as text, and
+//! What the commands print: rows as a table, CSV, JSON or a Zeek conn.log, tallies as text, a ladder as text, and
 //! the whole report as one HTML page.
 
 pub mod html;
@@ -6,3 +6,4 @@ pub mod ladder_text;
 pub mod output_file;
 pub mod rows;
 pub mod summary_text;
+pub mod zeek_log;

@@ -1,14 +1,17 @@
-//! Writing rows as a table, CSV, a JSON array or JSON lines (the HTML page is `html/`).
+//! Writing rows as a table, CSV, a JSON array, JSON lines or a Zeek conn.log (TSV or JSON, in
+//! `zeek_log.rs`; the HTML page is `html/`).
 //!
 //! Every row is formatted completely first (into a buffer kept for the next one) and then written
 //! in one go, so an interrupted run leaves whole rows only. The output is buffered: the caller
 //! flushes it whenever it has no more rows at hand (and at the end).
 
 use std::io::{self, Write};
+use std::time::SystemTime;
 
 use clap::ValueEnum;
 
 use crate::model::row::{Cell, Row, COLUMNS};
+use crate::render::zeek_log;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -16,13 +19,18 @@ pub enum Format {
     Table,
     /// Comma-separated values with a header line: every column
     Csv,
-    /// One JSON array of objects: every column
+    /// One JSON array of objects: every column (steps and anomalies as arrays, absent values null)
     Json,
-    /// One JSON object per line: every column
+    /// One JSON object per line: every column, as json
     Jsonl,
     /// One self-contained HTML page: summary charts, a sortable table of every column, a ladder
     /// diagram per connection (written once every capture is read)
     Html,
+    /// Zeek's conn.log, tab-separated with Zeek's header lines: Zeek's fields, then tcpwave's as
+    /// tcpwave.*
+    Zeek,
+    /// Zeek's conn.log as Zeek writes it in JSON: one object per line
+    ZeekJson,
 }
 
 pub struct RowWriter<W: Write> {
@@ -31,6 +39,8 @@ pub struct RowWriter<W: Write> {
     rows_written: u64,
     /// The row being written, reused for every row.
     line: Vec<u8>,
+    /// When writing began: a Zeek log's `#open` time.
+    opened: SystemTime,
 }
 
 impl<W: Write> RowWriter<W> {
@@ -40,6 +50,7 @@ impl<W: Write> RowWriter<W> {
             format,
             rows_written: 0,
             line: Vec::new(),
+            opened: SystemTime::now(),
         }
     }
 
@@ -84,6 +95,16 @@ impl<W: Write> RowWriter<W> {
                 line.extend_from_slice(if first { b"[\n" } else { b",\n" });
                 json_object(line, row)?;
             }
+            Format::Zeek => {
+                if first {
+                    zeek_log::tsv_header(line, self.opened);
+                }
+                zeek_log::tsv_row(line, row)?;
+            }
+            Format::ZeekJson => {
+                zeek_log::json_row(line, row)?;
+                line.push(b'\n');
+            }
             Format::Table => unreachable!("tables are written a capture at a time"),
             Format::Html => unreachable!("pages are written by html::Page"),
         }
@@ -95,7 +116,8 @@ impl<W: Write> RowWriter<W> {
         self.out.flush()
     }
 
-    /// Completes the document (closes the JSON array; a CSV with no rows still gets its header).
+    /// Completes the document (closes the JSON array; a CSV with no rows still gets its header; a
+    /// Zeek log gets its header if it has no rows, and its `#close` line).
     pub fn finish(mut self) -> io::Result<()> {
         match self.format {
             Format::Json => {
@@ -110,6 +132,14 @@ impl<W: Write> RowWriter<W> {
                 let mut header = Vec::new();
                 csv_record(&mut header, COLUMNS.map(Cell::Text))?;
                 self.out.write_all(&header)?;
+            }
+            Format::Zeek => {
+                let mut lines = Vec::new();
+                if self.rows_written == 0 {
+                    zeek_log::tsv_header(&mut lines, self.opened);
+                }
+                zeek_log::tsv_close(&mut lines, SystemTime::now());
+                self.out.write_all(&lines)?;
             }
             _ => {}
         }
@@ -148,7 +178,8 @@ fn csv_record<'a>(line: &mut Vec<u8>, cells: impl IntoIterator<Item = Cell<'a>>)
     Ok(())
 }
 
-/// Appends `row` to `line` as one JSON object.
+/// Appends `row` to `line` as one JSON object: steps as arrays of integers, anomalies as an array
+/// of strings, absent values null.
 fn json_object(line: &mut Vec<u8>, row: &Row) -> io::Result<()> {
     line.push(b'{');
     for (index, (name, cell)) in COLUMNS.iter().zip(row.cells()).enumerate() {
@@ -160,6 +191,11 @@ fn json_object(line: &mut Vec<u8>, row: &Row) -> io::Result<()> {
             Cell::Absent => line.extend_from_slice(b"null"),
             // Six decimals, written as they read: a JSON number, never in exponent form.
             Cell::Count(_) | Cell::Time(_) => write!(line, "{cell}")?,
+            Cell::Steps(steps) => serde_json::to_writer(&mut *line, steps)?,
+            Cell::Anomalies(kinds) => serde_json::to_writer(
+                &mut *line,
+                &kinds.iter().map(|kind| kind.as_str()).collect::<Vec<_>>(),
+            )?,
             text => serde_json::to_writer(&mut *line, &text.to_string())?,
         }
     }
@@ -311,9 +347,69 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1]["stream"], 1);
         assert_eq!(rows[0]["teardown_duration"], serde_json::Value::Null);
-        assert_eq!(rows[0]["handshake_steps"], "1 1 2 3");
+        assert_eq!(rows[0]["handshake_steps"], serde_json::json!([1, 1, 2, 3]));
+        assert_eq!(rows[0]["teardown_steps"], serde_json::json!([1, 2]));
+        assert_eq!(
+            rows[0]["anomalies"],
+            serde_json::json!(["retransmission", "half_close"])
+        );
         assert!(text.contains("\"handshake_rtt\":0.000045,"));
         assert_eq!(written(Format::Json, &[]), "[]\n");
+    }
+
+    #[test]
+    fn json_has_null_for_every_absent_value_and_empty_arrays_for_no_steps() {
+        let mut bare = sample(4);
+        bare.handshake = None;
+        bare.handshake_steps.clear();
+        bare.handshake_rtt = None;
+        bare.syn_to_synack = None;
+        bare.synack_to_ack = None;
+        bare.teardown = None;
+        bare.teardown_steps.clear();
+        bare.active_closer = None;
+        bare.anomalies.clear();
+        bare.history.clear();
+        let text = written(Format::Jsonl, &[bare]);
+        let object: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+        for absent in [
+            "handshake",
+            "handshake_rtt",
+            "syn_to_synack",
+            "synack_to_ack",
+            "teardown",
+            "active_closer",
+            "teardown_duration",
+            "history",
+        ] {
+            assert_eq!(object[absent], serde_json::Value::Null, "{absent}");
+        }
+        for empty in ["handshake_steps", "teardown_steps", "anomalies"] {
+            assert_eq!(object[empty], serde_json::json!([]), "{empty}");
+        }
+        assert!(!text.contains("\"\""), "no empty string: {text}");
+        let csv = written(Format::Csv, &[sample(4)]);
+        assert!(csv.contains(",1 1 2 3,"), "CSV keeps steps space separated");
+    }
+
+    #[test]
+    fn zeek_output_has_one_header_and_a_close_line() {
+        let text = written(Format::Zeek, &[sample(0), sample(1)]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 8 + 2 + 1);
+        assert_eq!(lines[0], "#separator \\x09");
+        assert_eq!(text.matches("#fields\t").count(), 1);
+        assert!(lines[8].starts_with("1700000000.000001\t"));
+        assert!(lines[10].starts_with("#close\t"));
+        let empty = written(Format::Zeek, &[]);
+        assert_eq!(
+            empty.lines().count(),
+            9,
+            "header and close, no rows: {empty}"
+        );
+        let json = written(Format::ZeekJson, &[sample(0), sample(1)]);
+        assert_eq!(json.lines().count(), 2);
+        assert!(json.lines().all(|line| line.starts_with("{\"ts\":")));
     }
 
     #[test]

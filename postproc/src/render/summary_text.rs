@@ -56,7 +56,8 @@ pub fn seconds(value: f64) -> String {
     format!("{value:.6}")
 }
 
-/// The slowest handshakes, one line each, under a heading.
+/// The slowest handshakes, one line each, under a heading; endpoints as `10.0.0.1:80` and
+/// `[::1]:80`.
 pub fn slowest_block(slowest: &Slowest) -> String {
     let mut text = "  slowest handshakes\n".to_owned();
     if slowest.entries().is_empty() {
@@ -69,8 +70,8 @@ pub fn slowest_block(slowest: &Slowest) -> String {
             seconds(entry.rtt),
             entry.file,
             entry.stream,
-            entry.orig,
-            entry.resp
+            entry.orig(),
+            entry.resp()
         );
     }
     text
@@ -80,6 +81,31 @@ pub fn slowest_block(slowest: &Slowest) -> String {
 mod tests {
     use super::*;
     use crate::model::tally::tests::four_connections;
+
+    #[test]
+    fn slow_handshakes_show_ipv6_endpoints_in_brackets_and_split_them_in_json() {
+        let mut slowest = Slowest::new(1);
+        // The sample row's responder is ::1 port 80.
+        slowest.add(&crate::model::row::tests::sample(3));
+        let text = slowest_block(&slowest);
+        assert!(
+            text.contains("stream 3  10.0.0.1:40000 -> [::1]:80"),
+            "{text}"
+        );
+        let json = serde_json::to_value(slowest.entries()).unwrap();
+        assert_eq!(
+            json[0],
+            serde_json::json!({
+                "rtt": 0.000045,
+                "file": "dir/a,b.pcap",
+                "stream": 3,
+                "orig_h": "10.0.0.1",
+                "orig_p": 40000,
+                "resp_h": "::1",
+                "resp_p": 80,
+            })
+        );
+    }
 
     #[test]
     fn a_block_lists_counts_most_frequent_first() {
