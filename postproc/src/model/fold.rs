@@ -14,9 +14,10 @@
 //! When asked, each connection also draws its [`Ladder`], which keeps the handshake and teardown
 //! packets and counts the others.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::mem;
 
+use crate::model::in_order::InOrder;
 use crate::model::ladder::Ladder;
 use crate::model::packet::LabelledPacket;
 use crate::model::row::{ActiveCloser, Endpoint, Row};
@@ -232,7 +233,7 @@ pub struct Connections {
     done: StreamSet,
     /// Rows of connections that are over, waiting for a lower stream's row: rows come out in
     /// stream order.
-    waiting: BTreeMap<u64, Finished>,
+    waiting: InOrder,
     /// The lowest stream whose row has not come out yet.
     next_out: u64,
 }
@@ -245,7 +246,7 @@ impl Connections {
             open: HashMap::new(),
             closing: VecDeque::new(),
             done: StreamSet::default(),
-            waiting: BTreeMap::new(),
+            waiting: InOrder::default(),
             next_out: 0,
         }
     }
@@ -285,8 +286,7 @@ impl Connections {
             }
             if let Some(connection) = self.open.remove(&stream) {
                 self.done.insert(stream);
-                self.waiting
-                    .insert(stream, connection.finish(&self.file, stream));
+                self.waiting.insert(connection.finish(&self.file, stream));
             }
         }
         self.release_in_order(emit);
@@ -297,15 +297,16 @@ impl Connections {
     /// that is not open by now is over or never had a packet the fold takes (a TCP header quoted
     /// in an ICMP error has a stream number of its own), and holds nothing back.
     fn release_in_order(&mut self, emit: &mut impl FnMut(Finished)) {
-        while let Some(entry) = self.waiting.first_entry() {
-            let lowest = *entry.key();
+        while let Some(lowest) = self.waiting.lowest() {
             while self.next_out < lowest && !self.open.contains_key(&self.next_out) {
                 self.next_out += 1;
             }
             if self.next_out < lowest {
                 break;
             }
-            emit(entry.remove());
+            if let Some(finished) = self.waiting.pop() {
+                emit(finished);
+            }
             self.next_out = lowest + 1;
         }
     }
@@ -318,13 +319,14 @@ impl Connections {
 
     /// The rows not handed out yet (of the connections still open at the end of the capture,
     /// and those waiting for them), in stream order.
-    pub fn finish(mut self, emit: &mut impl FnMut(Finished)) {
+    /// Returns what went wrong with the rows waiting on disk, if anything.
+    pub fn finish(mut self, emit: &mut impl FnMut(Finished)) -> Option<String> {
         for (stream, connection) in self.open.drain() {
-            self.waiting
-                .insert(stream, connection.finish(&self.file, stream));
+            self.waiting.insert(connection.finish(&self.file, stream));
         }
-        for finished in self.waiting.into_values() {
+        while let Some(finished) = self.waiting.pop() {
             emit(finished);
         }
+        self.waiting.problem().map(str::to_owned)
     }
 }

@@ -3,10 +3,14 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_with::{serde_as, DisplayFromStr};
+
+use crate::model::zeek::CONN_STATES;
 use crate::vocab::seconds::Seconds;
 use tcpwave_core::{Anomaly, HandshakeVerdict, TeardownVerdict};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Endpoint {
     pub addr: IpAddr,
     pub port: u16,
@@ -22,7 +26,7 @@ impl fmt::Display for Endpoint {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ActiveCloser {
     Orig,
     Resp,
@@ -37,7 +41,9 @@ impl ActiveCloser {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Serialized only to wait on disk (`model::in_order`): the vocabulary words as their text.
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     pub file: String,
     pub stream: u64,
@@ -45,11 +51,13 @@ pub struct Row {
     pub resp: Endpoint,
     pub start: Seconds,
     pub duration: Seconds,
+    #[serde_as(as = "Option<DisplayFromStr>")]
     pub handshake: Option<HandshakeVerdict>,
     pub handshake_steps: Vec<u8>,
     pub handshake_rtt: Option<Seconds>,
     pub syn_to_synack: Option<Seconds>,
     pub synack_to_ack: Option<Seconds>,
+    #[serde_as(as = "Option<DisplayFromStr>")]
     pub teardown: Option<TeardownVerdict>,
     pub teardown_steps: Vec<u8>,
     pub active_closer: Option<ActiveCloser>,
@@ -65,8 +73,10 @@ pub struct Row {
     pub orig_ip_bytes: u64,
     pub resp_ip_bytes: u64,
     pub repeats: u32,
+    #[serde_as(as = "Vec<DisplayFromStr>")]
     pub anomalies: Vec<Anomaly>,
-    pub conn_state: &'static str,
+    #[serde(deserialize_with = "conn_state_named")]
+    pub conn_state: ConnStateWord,
     pub history: String,
 }
 
@@ -112,6 +122,21 @@ fn write_spaced<T: fmt::Display>(
         item.fmt(f)?;
     }
     Ok(())
+}
+
+/// One of Zeek's `conn_state` words ([`CONN_STATES`]). Named, so that serde reads it back with
+/// [`conn_state_named`] rather than borrowing it from the serialized bytes, as it would a
+/// `&str` field.
+pub type ConnStateWord = &'static str;
+
+/// A `conn_state` read back: one of Zeek's words.
+fn conn_state_named<'de, D: Deserializer<'de>>(deserializer: D) -> Result<&'static str, D::Error> {
+    let word = String::deserialize(deserializer)?;
+    CONN_STATES
+        .iter()
+        .find(|known| **known == word)
+        .copied()
+        .ok_or_else(|| serde::de::Error::custom(format!("no conn_state `{word}`")))
 }
 
 pub const COLUMNS: [&str; 28] = [

@@ -40,6 +40,11 @@
 
 use std::collections::BTreeMap;
 
+/// Every `conn_state` Zeek writes (its conn.log documentation's table).
+pub const CONN_STATES: [&str; 13] = [
+    "S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH",
+];
+
 use tcpwave_core::Flags;
 
 /// One TCP segment as Zeek's analyzer sees it.
@@ -571,50 +576,54 @@ impl ZeekConnection {
     }
     /// The `conn_state` column, from the two sides' final states (Zeek's `Conn::conn_state`).
     pub fn conn_state(&self) -> &'static str {
-        use EndpointState::*;
-        let (os, rs) = (self.orig.state, self.resp.state);
-        let o_inactive = matches!(os, Inactive | Partial);
-        let r_inactive = matches!(rs, Inactive | Partial);
-        if rs == Reset {
-            if os == SynSent
-                || os == SynAckSent
-                || (os == Reset && self.orig_bytes() == 0 && self.resp_bytes() == 0)
-            {
-                "REJ"
-            } else if o_inactive {
-                "RSTRH"
-            } else {
-                "RSTR"
-            }
-        } else if os == Reset {
-            if !r_inactive {
-                "RSTO"
-            } else if history_is_syn_then_rst(&self.history) {
-                "RSTOS0"
+        let state = {
+            use EndpointState::*;
+            let (os, rs) = (self.orig.state, self.resp.state);
+            let o_inactive = matches!(os, Inactive | Partial);
+            let r_inactive = matches!(rs, Inactive | Partial);
+            if rs == Reset {
+                if os == SynSent
+                    || os == SynAckSent
+                    || (os == Reset && self.orig_bytes() == 0 && self.resp_bytes() == 0)
+                {
+                    "REJ"
+                } else if o_inactive {
+                    "RSTRH"
+                } else {
+                    "RSTR"
+                }
+            } else if os == Reset {
+                if !r_inactive {
+                    "RSTO"
+                } else if history_is_syn_then_rst(&self.history) {
+                    "RSTOS0"
+                } else {
+                    "OTH"
+                }
+            } else if rs == Closed && os == Closed {
+                "SF"
+            } else if os == Closed {
+                if r_inactive {
+                    "SH"
+                } else {
+                    "S2"
+                }
+            } else if rs == Closed {
+                if o_inactive {
+                    "SHR"
+                } else {
+                    "S3"
+                }
+            } else if os == SynSent && rs == Inactive {
+                "S0"
+            } else if os == Established && rs == Established {
+                "S1"
             } else {
                 "OTH"
             }
-        } else if rs == Closed && os == Closed {
-            "SF"
-        } else if os == Closed {
-            if r_inactive {
-                "SH"
-            } else {
-                "S2"
-            }
-        } else if rs == Closed {
-            if o_inactive {
-                "SHR"
-            } else {
-                "S3"
-            }
-        } else if os == SynSent && rs == Inactive {
-            "S0"
-        } else if os == Established && rs == Established {
-            "S1"
-        } else {
-            "OTH"
-        }
+        };
+        debug_assert!(CONN_STATES.contains(&state), "{state} is listed");
+        state
     }
 
     pub fn observe(&mut self, segment: &ZeekSegment) {

@@ -288,18 +288,24 @@ fn read_capture(
         },
         &|note| notes.say(note),
     );
-    connections.finish(&mut |finished| {
+    let lost = connections.finish(&mut |finished| {
         if selected(&finished) {
             rows += 1;
             outbox.push(finished);
         }
     });
     outbox.send();
+    let mut problems = Vec::new();
+    if let Some(lost) = lost {
+        problems.push(format!("some rows were lost: {lost}"));
+    }
     let report = match report {
         Ok(report) => report,
-        Err(error) => return Some(format!("{error:#}")),
+        Err(error) => {
+            problems.insert(0, format!("{error:#}"));
+            return Some(problems.join("; "));
+        }
     };
-    let mut problems = Vec::new();
     if let Some(failure) = report.failure {
         problems.push(if rows == 0 {
             failure
