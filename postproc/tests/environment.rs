@@ -353,3 +353,37 @@ fn usage_errors_exit_with_2_and_help_teaches_by_example() {
         .unwrap();
     assert!(String::from_utf8_lossy(&help.stdout).contains("conn_state, history"));
 }
+
+/// Every exit status `main` can end with (0, 1, 2 and 130 after Ctrl-C) is documented by the
+/// help of the program and of the commands that read captures.
+#[test]
+fn help_documents_every_exit_status() {
+    let expected = [
+        ("0", "every capture was read"),
+        ("1", "could not be read"),
+        ("2", "usage or environment error"),
+        ("130", "Ctrl-C"),
+    ];
+    for args in [
+        &["--help"][..],
+        &["report", "--help"],
+        &["summary", "--help"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_tcpwave"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}");
+        let help = String::from_utf8_lossy(&output.stdout);
+        let statuses = &help[help.find("Exit status:").expect("an Exit status section")..];
+        for (code, says) in expected {
+            let line = statuses
+                .lines()
+                .find(|line| line.trim_start().starts_with(&format!("{code} ")))
+                .unwrap_or_else(|| panic!("{args:?}: no status {code}:\n{statuses}"));
+            let entry = &statuses[statuses.find(line).unwrap()..];
+            let entry: String = entry.lines().take(2).collect::<Vec<_>>().join(" ");
+            assert!(entry.contains(says), "{args:?}: status {code}: {entry}");
+        }
+    }
+}

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::commands::outcome::exit_status_help;
 use crate::render::rows::Format;
 use crate::vocab::releases;
 use tcpwave_core::Anomaly;
@@ -109,12 +110,20 @@ Examples:
 
 Environment:
   TCPWAVE_TSHARK   the tshark program to run (default: tshark on PATH)
+  NO_COLOR         when set and not empty, the table never colours verdicts";
 
-Exit status: 0 all captures read, 1 some file could not be read (the others are still reported),
-2 usage or environment error (no tshark, wrong version, plugin not loaded).";
+/// The examples and environment, then the exit statuses from their one table.
+fn after_help() -> String {
+    with_exit_statuses(EXAMPLES)
+}
+
+/// `text`, then the exit statuses from their one table.
+fn with_exit_statuses(text: &str) -> String {
+    format!("{text}\n\n{}", exit_status_help())
+}
 
 #[derive(Debug, Parser)]
-#[command(name = "tcpwave", version, about = ABOUT, long_about = long_about(), after_help = EXAMPLES)]
+#[command(name = "tcpwave", version, about = ABOUT, long_about = long_about(), after_help = after_help())]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -125,21 +134,22 @@ pub enum Command {
     /// One row per TCP connection: handshake, teardown, timing, Zeek conn_state and history
     #[command(
         long_about = report_long_about(),
-        after_help = "\
+        after_help = with_exit_statuses("\
 Examples:
   tcpwave report trace.pcap
   tcpwave report captures/ --format html -o report.html
   tcpwave report captures/ --format jsonl -o rows.jsonl
-  tcpwave report -Y 'ip.addr == 10.0.0.5' --format csv day*.pcapng > rows.csv"
+  tcpwave report -Y 'ip.addr == 10.0.0.5' --format csv day*.pcapng > rows.csv
+  tcpdump -w - -c 100 port 443 | tcpwave report -")
     )]
     Report(ReportArgs),
 
     /// Totals per capture and overall: verdicts, handshake RTT percentiles, anomalies
-    #[command(after_help = "\
+    #[command(after_help = with_exit_statuses("\
 Examples:
   tcpwave summary trace.pcap
   tcpwave summary captures/ --top 20
-  tcpwave summary captures/ --format json -o summary.json")]
+  tcpwave summary captures/ --format json -o summary.json"))]
     Summary(SummaryArgs),
 
     /// A ladder (sequence) diagram of one connection's handshake and teardown
