@@ -64,11 +64,24 @@ pub(super) fn prepare(args: &CaptureArgs) -> Result<Prepared> {
     for (path, reason) in &found.errors {
         notes.say(&format!("{}: {reason}", path.display()));
     }
+    let none_found = found.captures.is_empty();
+    if none_found {
+        let named: Vec<String> = args
+            .paths
+            .iter()
+            .map(|path| path.display().to_string())
+            .collect();
+        notes.say(&format!(
+            "no pcap or pcapng capture found in {}",
+            named.join(", ")
+        ));
+    }
     Ok(Prepared {
         engine,
         captures: found.captures,
         notes,
-        failed: found.errors.len(),
+        // Nothing to read is a failure too, so that a script notices it.
+        failed: found.errors.len() + usize::from(none_found),
         jobs: args.jobs.map_or_else(jobs::default_jobs, usize::from),
         filter: args.display_filter.clone(),
     })

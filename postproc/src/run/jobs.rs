@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::model::clock::ClockCheck;
 use crate::model::fold::{Connections, Finished};
 use crate::run::engine::Engine;
 
@@ -169,9 +170,11 @@ fn read_capture(
     };
     let mut connections = Connections::new(&path.display().to_string(), draw_ladders);
     let mut rows = 0usize;
+    let mut clock = ClockCheck::default();
     let report = engine.packets(
         path,
         &mut |packet| {
+            clock.observe(packet.frame, packet.time);
             let mut over = Vec::new();
             let stream = packet.stream;
             let counted = connections.add(&packet, &mut |finished| {
@@ -200,6 +203,15 @@ fn read_capture(
         Ok(report) => report,
         Err(error) => return Some(format!("{error:#}")),
     };
+    if let Some(warning) = clock.warning() {
+        notes.say(&format!("{}: {warning}", path.display()));
+    }
+    if clock.packets() == 0 && report.failure.is_none() {
+        notes.say(&format!(
+            "{}: no TCP packets in this capture",
+            path.display()
+        ));
+    }
     let mut problems = Vec::new();
     if let Some(failure) = report.failure {
         problems.push(if rows == 0 {

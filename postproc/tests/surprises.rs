@@ -1,0 +1,287 @@
+//! A CLI without surprises: nothing to read is said so, standard input is a capture, options
+//! only tshark understands reach it, impossible timestamps are named, a ladder of a missing
+//! stream lists the others. Captures are written by the tests (tests/src/pcap.rs) or are the
+//! kernel captures.
+
+mod common;
+
+use std::fs;
+use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Output;
+
+use common::{csv_rows, plugin_tshark, tcpwave};
+use tcpwave_tests::pcap::{ip_frame, PcapWriter, Segment, ACK, FIN, SYN};
+
+/// A tshark that cannot exist: the runs that must not need tshark get it.
+const NO_TSHARK: &str = "/nonexistent/tshark";
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A temporary folder the tshark user (nobody, in the harness) can read.
+fn readable_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+fn make_readable(path: &Path) {
+    fs::set_permissions(path, fs::Permissions::from_mode(0o644)).unwrap();
+}
+
+fn endpoints() -> (SocketAddr, SocketAddr) {
+    (
+        "10.0.0.1:40000".parse().unwrap(),
+        "10.0.0.2:80".parse().unwrap(),
+    )
+}
+
+/// The frames of one whole connection: SYN, SYN/ACK, ACK, FIN, ACK, FIN, ACK.
+fn connection_frames() -> Vec<Vec<u8>> {
+    let (client, server) = endpoints();
+    [
+        Segment::new(client, server, SYN, 100, 0),
+        Segment::new(server, client, SYN | ACK, 500, 101),
+        Segment::new(client, server, ACK, 101, 501),
+        Segment::new(client, server, FIN | ACK, 101, 501),
+        Segment::new(server, client, ACK, 501, 102),
+        Segment::new(server, client, FIN | ACK, 501, 102),
+        Segment::new(client, server, ACK, 102, 502),
+    ]
+    .iter()
+    .map(Segment::frame)
+    .collect()
+}
+
+/// A pcap of `frames`, frame i at `times[i]` seconds after the epoch.
+fn write_pcap(path: &Path, frames: &[Vec<u8>], times: &[u64]) {
+    let mut writer = PcapWriter::create(path);
+    for (frame, seconds) in frames.iter().zip(times) {
+        writer.write(seconds * 1_000_000_000, frame);
+    }
+    writer.finish();
+    make_readable(path);
+}
+
+/// A UDP datagram (no checksum) from `src` to `dst` carrying `payload`, in an Ethernet frame.
+fn udp_frame(src: SocketAddr, dst: SocketAddr, payload: &[u8]) -> Vec<u8> {
+    let mut udp = Vec::new();
+    udp.extend(src.port().to_be_bytes());
+    udp.extend(dst.port().to_be_bytes());
+    udp.extend(u16::try_from(8 + payload.len()).unwrap().to_be_bytes());
+    udp.extend([0, 0]);
+    udp.extend(payload);
+    ip_frame(src.ip(), dst.ip(), 17, &udp)
+}
+
+fn run(args: &[&str]) -> Output {
+    tcpwave(Path::new(NO_TSHARK), args)
+}
+
+#[test]
+fn no_capture_found_is_said_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("notes.txt"), "not a capture\n").unwrap();
+    let folder = dir.path().to_str().unwrap();
+    for command in ["report", "summary"] {
+        let output = run(&[command, "--engine", "native", folder]);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{command}: {}",
+            stderr(&output)
+        );
+        let message = stderr(&output);
+        assert!(
+            message.contains(&format!(
+                "tcpwave: no pcap or pcapng capture found in {folder}"
+            )),
+            "{command}: {message}"
+        );
+        assert!(
+            message.contains("skipping"),
+            "the text file is named: {message}"
+        );
+    }
+}
+
+/// A capture of UDP only is named as having no TCP, not failed; the rows of the others stay.
+#[test]
+fn a_capture_without_tcp_is_named_and_others_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let udp = dir.path().join("udp.pcap");
+    let (client, server) = endpoints();
+    write_pcap(
+        &udp,
+        &[udp_frame(client, server, b"hello")],
+        &[1_700_000_000],
+    );
+    let tcp = dir.path().join("tcp.pcap");
+    write_pcap(&tcp, &connection_frames(), &[1_700_000_000; 7]);
+    let output = run(&[
+        "report",
+        "--engine",
+        "native",
+        "--format",
+        "csv",
+        udp.to_str().unwrap(),
+        tcp.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output).trim(),
+        format!("tcpwave: {}: no TCP packets in this capture", udp.display())
+    );
+    let rows = csv_rows(&output.stdout);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["file"], tcp.to_str().unwrap());
+    assert_eq!(rows[0]["conn_state"], "SF");
+}
+
+/// The one warning about impossible timestamps of `capture`, from `output`'s stderr.
+fn clock_warning(output: &Output, capture: &Path) -> String {
+    let message = stderr(output);
+    let lines: Vec<&str> = message
+        .lines()
+        .filter(|line| line.contains("impossible timestamps"))
+        .collect();
+    assert_eq!(lines.len(), 1, "one warning:\n{message}");
+    assert!(
+        lines[0].starts_with(&format!("tcpwave: {}: ", capture.display())),
+        "{}",
+        lines[0]
+    );
+    lines[0].to_owned()
+}
+
+/// Time going backwards: the SYN/ACK (frame 2) and the last ACK (frame 7) are stamped before
+/// the frame each follows. Both engines warn once, naming those frames, and still report.
+#[test]
+fn time_going_backwards_is_warned_about_by_both_engines() {
+    let dir = readable_dir();
+    let capture = dir.path().join("backwards.pcap");
+    let base = 1_700_000_000;
+    let times = [
+        base + 10,
+        base + 9,
+        base + 11,
+        base + 12,
+        base + 12,
+        base + 13,
+        base + 1,
+    ];
+    write_pcap(&capture, &connection_frames(), &times);
+    let tshark = plugin_tshark();
+    for engine in ["native", "tshark"] {
+        let output = tcpwave(
+            tshark,
+            &[
+                "report",
+                "--engine",
+                engine,
+                "--format",
+                "csv",
+                capture.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{engine}: {}",
+            stderr(&output)
+        );
+        let warning = clock_warning(&output, &capture);
+        assert!(
+            warning.contains("frames 2, 7 timed earlier than the frame before"),
+            "{engine}: {warning}"
+        );
+        assert!(!warning.contains("before 1970"), "{engine}: {warning}");
+        assert_eq!(csv_rows(&output.stdout).len(), 1, "{engine}");
+    }
+}
+
+/// A pcapng block: type, total length, `body` padded to 32 bits, total length again.
+fn pcapng_block(kind: u32, body: &[u8]) -> Vec<u8> {
+    let padded = body.len().div_ceil(4) * 4;
+    let total = u32::try_from(12 + padded).unwrap();
+    let mut block = Vec::new();
+    block.extend(kind.to_le_bytes());
+    block.extend(total.to_le_bytes());
+    block.extend(body);
+    block.resize(8 + padded, 0);
+    block.extend(total.to_le_bytes());
+    block
+}
+
+/// A pcapng file whose one Ethernet interface has `if_tsoffset` = `offset` seconds, with
+/// `frames` at `micros[i]` microseconds (the default resolution) before that offset is added.
+fn write_pcapng_with_offset(path: &Path, frames: &[Vec<u8>], micros: &[u64], offset: i64) {
+    let mut file = Vec::new();
+    let mut section = Vec::new();
+    section.extend(0x1A2B_3C4Du32.to_le_bytes());
+    section.extend(1u16.to_le_bytes());
+    section.extend(0u16.to_le_bytes());
+    section.extend((-1i64).to_le_bytes());
+    file.extend(pcapng_block(0x0A0D_0D0A, &section));
+    let mut interface = Vec::new();
+    interface.extend(1u16.to_le_bytes()); // Ethernet
+    interface.extend(0u16.to_le_bytes());
+    interface.extend(262_144u32.to_le_bytes());
+    interface.extend(14u16.to_le_bytes()); // if_tsoffset
+    interface.extend(8u16.to_le_bytes());
+    interface.extend(offset.to_le_bytes());
+    interface.extend([0, 0, 0, 0]); // opt_endofopt
+    file.extend(pcapng_block(1, &interface));
+    for (frame, time) in frames.iter().zip(micros) {
+        let mut packet = Vec::new();
+        packet.extend(0u32.to_le_bytes());
+        packet.extend(u32::try_from(time >> 32).unwrap().to_le_bytes());
+        packet.extend(((time & 0xFFFF_FFFF) as u32).to_le_bytes());
+        let length = u32::try_from(frame.len()).unwrap();
+        packet.extend(length.to_le_bytes());
+        packet.extend(length.to_le_bytes());
+        packet.extend(frame);
+        file.extend(pcapng_block(6, &packet));
+    }
+    fs::write(path, file).unwrap();
+    make_readable(path);
+}
+
+/// Packets stamped before 1970 (an interface offset of minus a day, times of a few seconds):
+/// one warning naming the first frames and counting the rest.
+#[test]
+fn times_before_1970_are_warned_about_by_both_engines() {
+    let dir = readable_dir();
+    let capture = dir.path().join("before_1970.pcapng");
+    let micros: Vec<u64> = (1..=7).map(|second| second * 1_000_000).collect();
+    write_pcapng_with_offset(&capture, &connection_frames(), &micros, -86_400);
+    let tshark = plugin_tshark();
+    for engine in ["native", "tshark"] {
+        let output = tcpwave(
+            tshark,
+            &[
+                "report",
+                "--engine",
+                engine,
+                "--format",
+                "csv",
+                capture.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{engine}: {}",
+            stderr(&output)
+        );
+        let warning = clock_warning(&output, &capture);
+        assert!(
+            warning.contains("frames 1, 2, 3 and 4 more timed before 1970"),
+            "{engine}: {warning}"
+        );
+        assert!(!warning.contains("earlier than"), "{engine}: {warning}");
+    }
+}
