@@ -11,7 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Output;
 
-use common::{csv_rows, plugin_tshark, tcpwave};
+use common::{captures_dir, csv_rows, plugin_tshark, tcpwave};
 use tcpwave_tests::pcap::{ip_frame, PcapWriter, Segment, ACK, FIN, SYN};
 
 /// A tshark that cannot exist: the runs that must not need tshark get it.
@@ -284,4 +284,68 @@ fn times_before_1970_are_warned_about_by_both_engines() {
         );
         assert!(!warning.contains("earlier than"), "{engine}: {warning}");
     }
+}
+
+/// A ladder of a stream the capture lacks lists the streams it has, each with its first
+/// packet's sender and receiver: two connections written here, streams 0 and 1 in order.
+#[test]
+fn a_missing_stream_lists_the_streams_there_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("two.pcap");
+    let (client, server) = endpoints();
+    let other: SocketAddr = "[2001:db8::3]:50000".parse().unwrap();
+    let web: SocketAddr = "[2001:db8::2]:443".parse().unwrap();
+    let mut frames = connection_frames();
+    frames.push(Segment::new(other, web, SYN, 7, 0).frame());
+    write_pcap(&capture, &frames, &[1_700_000_000; 8]);
+    let path = capture.to_str().unwrap();
+    let output = run(&["ladder", "--engine", "native", path, "--stream", "2"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let lines: Vec<String> = stderr(&output).lines().map(str::to_owned).collect();
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "tcpwave: {path} has no TCP connection with tcp.stream 2; its 2 streams are \
+                 (first packet's sender -> receiver):"
+            ),
+            format!("  0      {client} -> {server}"),
+            format!("  1      {other} -> {web}"),
+        ]
+    );
+    assert!(output.stdout.is_empty());
+}
+
+/// A ladder is of one capture file: a directory, or two files, are usage errors that say so.
+#[test]
+fn a_ladder_wants_one_capture_file() {
+    let kernel = captures_dir().join("kernel");
+    let folder = kernel.to_str().unwrap();
+    let output = run(&["ladder", "--engine", "native", folder, "--stream", "0"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output).trim(),
+        format!(
+            "tcpwave: {folder} is a directory: ladder draws one connection of one capture file \
+             (`tcpwave report` lists the streams of every capture of a directory)"
+        )
+    );
+    let one = kernel.join("refused.pcap");
+    let two = kernel.join("fast_open.pcap");
+    let output = run(&[
+        "ladder",
+        "--engine",
+        "native",
+        one.to_str().unwrap(),
+        two.to_str().unwrap(),
+        "--stream",
+        "0",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("ladder draws one connection of one capture file, and 2 were given"),
+        "{message}"
+    );
+    assert_eq!(message.lines().count(), 1, "{message}");
 }

@@ -306,8 +306,9 @@ pub struct SummaryArgs {
 
 #[derive(Debug, Args)]
 pub struct LadderArgs {
-    /// The capture
-    pub capture: PathBuf,
+    /// The capture (one file: the stream numbers are a capture's own)
+    #[arg(required = true, value_name = "CAPTURE")]
+    pub captures: Vec<PathBuf>,
 
     /// The connection: Wireshark's tcp.stream number (the `stream` column of `tcpwave report`)
     #[arg(short, long, value_name = "N")]
