@@ -349,3 +349,21 @@ fn a_ladder_wants_one_capture_file() {
     );
     assert_eq!(message.lines().count(), 1, "{message}");
 }
+
+/// A table written to a pipe is never coloured, even when asked for by `--format table`.
+#[test]
+fn a_piped_table_has_no_colour() {
+    let sample = common::workspace_root().join("tests/data/sample.pcap");
+    let output = run(&[
+        "report",
+        "--engine",
+        "native",
+        "--format",
+        "table",
+        sample.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("complete"), "{table}");
+    assert!(!table.contains('\x1b'), "{table}");
+}
