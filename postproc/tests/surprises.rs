@@ -6,10 +6,11 @@
 mod common;
 
 use std::fs;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output, Stdio};
 
 use common::{captures_dir, csv_rows, plugin_tshark, tcpwave};
 use tcpwave_tests::pcap::{ip_frame, PcapWriter, Segment, ACK, FIN, SYN};
@@ -79,6 +80,31 @@ fn udp_frame(src: SocketAddr, dst: SocketAddr, payload: &[u8]) -> Vec<u8> {
 
 fn run(args: &[&str]) -> Output {
     tcpwave(Path::new(NO_TSHARK), args)
+}
+
+/// Runs tcpwave with `tshark` as TCPWAVE_TSHARK, `input` on its standard input and `temporary`
+/// as its TMPDIR.
+fn tcpwave_reading(tshark: &Path, args: &[&str], input: &[u8], temporary: &Path) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tcpwave"))
+        .args(args)
+        .env("TCPWAVE_TSHARK", tshark)
+        .env("TMPDIR", temporary)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // tcpwave may refuse before reading: a broken pipe is then expected.
+    let _ = stdin.write_all(input);
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
 }
 
 #[test]
@@ -366,4 +392,111 @@ fn a_piped_table_has_no_colour() {
     let table = String::from_utf8_lossy(&output.stdout);
     assert!(table.contains("complete"), "{table}");
     assert!(!table.contains('\x1b'), "{table}");
+}
+
+/// `-` is a capture read from standard input, plain or gzipped, shown as `-` in the file
+/// column, beside named captures; with tshark too (run as nobody by the harness, so the spool
+/// must be readable by it). The rows are those of the same file named by its path.
+#[test]
+fn standard_input_is_a_capture_for_both_engines() {
+    let refused = captures_dir().join("kernel/refused.pcap");
+    let closes = captures_dir().join("kernel/client_closes_first.pcap");
+    let bytes = fs::read(&closes).unwrap();
+    let tshark = plugin_tshark();
+    // The tshark user must reach the spool's folder in it.
+    let temporary = readable_dir();
+    for engine in ["native", "tshark"] {
+        let by_path = tcpwave(
+            tshark,
+            &[
+                "report",
+                "--engine",
+                engine,
+                "--format",
+                "csv",
+                closes.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(
+            by_path.status.code(),
+            Some(0),
+            "{engine}: {}",
+            stderr(&by_path)
+        );
+        let expected: Vec<_> = csv_rows(&by_path.stdout)
+            .into_iter()
+            .map(|mut row| {
+                row.insert("file".to_owned(), "-".to_owned());
+                row
+            })
+            .collect();
+        assert_eq!(expected.len(), 1, "{engine}");
+        for input in [bytes.clone(), gzip(&bytes)] {
+            let args = [
+                "report",
+                "--engine",
+                engine,
+                "--format",
+                "csv",
+                "--jobs",
+                "1",
+                refused.to_str().unwrap(),
+                "-",
+            ];
+            let output = tcpwave_reading(tshark, &args, &input, temporary.path());
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "{engine}: {}",
+                stderr(&output)
+            );
+            assert_eq!(
+                fs::read_dir(temporary.path()).unwrap().count(),
+                0,
+                "{engine}: the spool of standard input is removed"
+            );
+            let rows = csv_rows(&output.stdout);
+            let from_stdin: Vec<_> = rows
+                .iter()
+                .filter(|row| row["file"] == "-")
+                .cloned()
+                .collect();
+            assert_eq!(from_stdin, expected, "{engine}");
+            assert!(
+                rows.iter()
+                    .any(|row| row["file"] == refused.to_str().unwrap()),
+                "{engine}: the named capture's row too"
+            );
+        }
+    }
+}
+
+/// Standard input can be read once: `-` twice is a usage error; what is not a capture is
+/// named `-`.
+#[test]
+fn standard_input_once_and_only_a_capture() {
+    let temporary = tempfile::tempdir().unwrap();
+    let output = tcpwave_reading(
+        Path::new(NO_TSHARK),
+        &["report", "--engine", "native", "-", "-"],
+        b"",
+        temporary.path(),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output).trim(),
+        "tcpwave: - (standard input) may be named only once"
+    );
+    let output = tcpwave_reading(
+        Path::new(NO_TSHARK),
+        &["report", "--engine", "native", "--format", "csv", "-"],
+        b"hello\n",
+        temporary.path(),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("tcpwave: -: not a pcap or pcapng capture"),
+        "{}",
+        stderr(&output)
+    );
 }

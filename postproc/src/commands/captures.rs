@@ -7,8 +7,8 @@ use anyhow::Result;
 
 use crate::commands::cli::{CaptureArgs, EngineChoice};
 use crate::commands::outcome::Outcome;
-use crate::run::engine::Engine;
-use crate::run::inputs;
+use crate::run::engine::{Engine, EngineKind};
+use crate::run::inputs::{self, StdinSpool};
 use crate::run::jobs::{self, Finish, Notes};
 use crate::run::tshark::Tshark;
 use crate::vocab::fatal::Fatal;
@@ -22,6 +22,8 @@ pub(super) struct Prepared {
     pub(super) failed: usize,
     pub(super) jobs: usize,
     pub(super) filter: Option<String>,
+    /// Standard input's capture, kept until the command ends (the workers hold only its path).
+    pub(super) _stdin_spool: Option<StdinSpool>,
 }
 
 /// tshark, found and checked to load the plugin.
@@ -41,13 +43,13 @@ pub(super) fn choose_engine(choice: EngineChoice, display_filter: Option<&str>) 
             )
             .into())
         }
-        (EngineChoice::Native, None) => Engine::Native,
+        (EngineChoice::Native, None) => Engine::new(EngineKind::Native),
         (EngineChoice::Tshark, _) | (EngineChoice::Auto, Some(_)) => {
-            Engine::Tshark(ready_tshark()?)
+            Engine::new(EngineKind::Tshark(ready_tshark()?))
         }
-        (EngineChoice::Auto, None) => Engine::Auto {
+        (EngineChoice::Auto, None) => Engine::new(EngineKind::Auto {
             tshark: ready_tshark().map_err(|why| format!("tshark cannot be used: {why:#}")),
-        },
+        }),
     })
 }
 
@@ -56,7 +58,14 @@ pub(super) fn prepare(args: &CaptureArgs) -> Result<Prepared> {
     if let (Some(filter), Some(tshark)) = (&args.display_filter, engine.tshark()) {
         tshark.check_filter(filter)?;
     }
-    let found = inputs::collect(&args.paths);
+    // A tshark named by TCPWAVE_TSHARK may run as another user, who must read the spool.
+    let shared = engine.tshark().is_some_and(Tshark::named_by_env);
+    let stdin = inputs::spool_stdin_if_named(&args.paths, shared)?;
+    let found = inputs::collect(&args.paths, stdin.as_ref());
+    let engine = match &stdin {
+        Some(spool) => engine.reading_stdin(spool.path()),
+        None => engine,
+    };
     let notes = Notes::new(found.captures.len());
     for (path, reason) in &found.skipped {
         notes.say(&format!("skipping {}: {reason}", path.display()));
@@ -84,6 +93,7 @@ pub(super) fn prepare(args: &CaptureArgs) -> Result<Prepared> {
         failed: found.errors.len() + usize::from(none_found),
         jobs: args.jobs.map_or_else(jobs::default_jobs, usize::from),
         filter: args.display_filter.clone(),
+        _stdin_spool: stdin,
     })
 }
 

@@ -216,7 +216,8 @@ pub enum Generated {
 
 #[derive(Debug, Args)]
 pub struct CaptureArgs {
-    /// Captures (pcap, pcapng, optionally gzipped) and directories to search
+    /// Captures (pcap, pcapng, optionally gzipped) and directories to search; `-` (once) reads
+    /// a capture from standard input, shown as `-` in the file column
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -306,7 +307,8 @@ pub struct SummaryArgs {
 
 #[derive(Debug, Args)]
 pub struct LadderArgs {
-    /// The capture (one file: the stream numbers are a capture's own)
+    /// The capture (one file: the stream numbers are a capture's own); `-` reads it from
+    /// standard input
     #[arg(required = true, value_name = "CAPTURE")]
     pub captures: Vec<PathBuf>,
 

@@ -14,7 +14,8 @@ use crate::model::fold::{Connections, Finished};
 use crate::render::ladder_text::ladder_text;
 use crate::render::output_file::open_output;
 use crate::run::engine::Engine;
-use crate::run::inputs::check_capture;
+use crate::run::inputs::{check_capture, spool_stdin_if_named};
+use crate::run::tshark::Tshark;
 use crate::vocab::fatal::Fatal;
 use crate::vocab::words::plural;
 
@@ -103,9 +104,14 @@ fn no_such_stream(
 
 pub fn run(args: LadderArgs) -> Result<Outcome> {
     let capture_path = one_capture(&args)?;
-    let engine = choose_engine(args.engine, None)?;
+    let mut engine = choose_engine(args.engine, None)?;
+    let shared = engine.tshark().is_some_and(Tshark::named_by_env);
+    let stdin = spool_stdin_if_named(&args.captures, shared)?;
+    if let Some(spool) = &stdin {
+        engine = engine.reading_stdin(spool.path());
+    }
     let capture = capture_path.display().to_string();
-    if let Err(reason) = check_capture(capture_path) {
+    if let Err(reason) = check_capture(engine.file_to_read(capture_path)) {
         eprintln!("tcpwave: {capture}: {reason}");
         return Ok(Outcome::SomeFilesFailed);
     }
