@@ -500,3 +500,132 @@ fn standard_input_once_and_only_a_capture() {
         stderr(&output)
     );
 }
+
+/// The connection's frames inside VXLAN on UDP port 9999, where Wireshark expects no VXLAN:
+/// only `-d udp.port==9999,vxlan` shows the TCP inside.
+fn write_vxlan_on_an_unusual_port(path: &Path) {
+    let tunnel_client: SocketAddr = "192.0.2.1:50000".parse().unwrap();
+    let tunnel_server: SocketAddr = "192.0.2.2:9999".parse().unwrap();
+    let frames: Vec<Vec<u8>> = connection_frames()
+        .iter()
+        .map(|inner| {
+            // VXLAN: the I flag, reserved bits, network identifier 42, reserved byte.
+            let mut vxlan = vec![0x08, 0, 0, 0, 0, 0, 42, 0];
+            vxlan.extend(inner);
+            udp_frame(tunnel_client, tunnel_server, &vxlan)
+        })
+        .collect();
+    write_pcap(path, &frames, &[1_700_000_000; 7]);
+}
+
+/// -d reaches tshark: TCP tunnelled where only a decode-as finds it is reported with it, and
+/// `--engine auto` reads the capture with tshark for it; without it there is no TCP; the native
+/// engine refuses it.
+#[test]
+fn decode_as_reaches_tshark_and_chooses_it() {
+    let dir = readable_dir();
+    let capture = dir.path().join("vxlan_9999.pcap");
+    write_vxlan_on_an_unusual_port(&capture);
+    let path = capture.to_str().unwrap();
+    let tshark = plugin_tshark();
+    let (client, server) = endpoints();
+
+    let output = tcpwave(
+        tshark,
+        &[
+            "report",
+            "--format",
+            "csv",
+            "-d",
+            "udp.port==9999,vxlan",
+            path,
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let rows = csv_rows(&output.stdout);
+    assert_eq!(rows.len(), 1, "{}", String::from_utf8_lossy(&output.stdout));
+    let expected = [
+        ("orig_h", client.ip().to_string()),
+        ("orig_p", client.port().to_string()),
+        ("resp_h", server.ip().to_string()),
+        ("resp_p", server.port().to_string()),
+        ("handshake", "complete".to_owned()),
+        // FIN, its ACK, the other FIN, its ACK: four packets.
+        ("teardown", "four-way".to_owned()),
+        ("conn_state", "SF".to_owned()),
+    ];
+    for (column, value) in expected {
+        assert_eq!(rows[0][column], value, "{column}");
+    }
+
+    let without = tcpwave(tshark, &["report", "--format", "csv", path]);
+    assert_eq!(without.status.code(), Some(0), "{}", stderr(&without));
+    assert!(csv_rows(&without.stdout).is_empty());
+    assert!(
+        stderr(&without).contains("no TCP packets in this capture"),
+        "{}",
+        stderr(&without)
+    );
+
+    let native = tcpwave(
+        tshark,
+        &[
+            "report",
+            "--engine",
+            "native",
+            "-d",
+            "udp.port==9999,vxlan",
+            path,
+        ],
+    );
+    assert_eq!(native.status.code(), Some(2));
+    assert_eq!(
+        stderr(&native).trim(),
+        "tcpwave: -d and --preference are tshark's options: it needs tshark (--engine auto or \
+         tshark)"
+    );
+}
+
+/// --preference reaches tshark: one it does not know is a usage error in tshark's words,
+/// before any capture is read; one it knows is applied, and the rows stay.
+#[test]
+fn preferences_reach_tshark() {
+    let tshark = plugin_tshark();
+    let capture = captures_dir().join("kernel/refused.pcap");
+    let path = capture.to_str().unwrap();
+    let bad = tcpwave(
+        tshark,
+        &[
+            "report",
+            "--format",
+            "csv",
+            "--preference",
+            "no.such:1",
+            path,
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    let message = stderr(&bad);
+    assert!(
+        message.starts_with("tcpwave: invalid -d or --preference; tshark says:\n"),
+        "{message}"
+    );
+    assert!(message.contains("no.such:1"), "{message}");
+    assert!(bad.stdout.is_empty(), "nothing read");
+
+    let good = tcpwave(
+        tshark,
+        &[
+            "report",
+            "--format",
+            "csv",
+            "--preference",
+            "tcp.analyze_sequence_numbers:TRUE",
+            path,
+        ],
+    );
+    assert_eq!(good.status.code(), Some(0), "{}", stderr(&good));
+    let rows = csv_rows(&good.stdout);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["conn_state"], "REJ");
+}

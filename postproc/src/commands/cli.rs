@@ -22,7 +22,7 @@ Two engines read the captures, with the same rows: a native one, which reads pca
 files itself with the plugin's own state machine, many times faster, and tshark with the plugin
 loaded. By default (--engine auto) the native engine reads every capture it can read exactly as
 Wireshark does, and tshark the others (tunnels, IP fragments carrying TCP, other link types) and
-every capture when -Y is given; which engine read a capture is said on stderr when it is not the
+every capture when -Y, -d or --preference is given; which engine read a capture is said on stderr when it is not the
 native one. tshark (Wireshark RELEASES), with the plugin in its plugin folder, is needed only
 then: `tcpwave install` puts the plugin there, `tcpwave doctor` says what is missing.";
 
@@ -240,6 +240,32 @@ pub struct CaptureArgs {
     )]
     pub display_filter: Option<String>,
 
+    /// Decode traffic as another protocol, as tshark's -d does (repeatable; tshark only)
+    #[arg(
+        short = 'd',
+        long = "decode-as",
+        value_name = "LAYER==VALUE,PROTOCOL",
+        long_help = "Decode traffic as another protocol, as tshark's -d does (repeatable): \
+                     `-d udp.port==9999,vxlan` opens a tunnel on a port Wireshark does not \
+                     know, so the TCP inside it is reported. Given to every tshark run; it \
+                     makes --engine auto read every capture with tshark, and --engine native a \
+                     usage error. One tshark rejects is a usage error (exit status 2) with \
+                     tshark's own message."
+    )]
+    pub decode_as: Vec<String>,
+
+    /// Set a Wireshark preference, as tshark's -o does (repeatable; tshark only)
+    #[arg(
+        long = "preference",
+        value_name = "NAME:VALUE",
+        long_help = "Set a Wireshark preference, as tshark's -o does (repeatable; -o is \
+                     tcpwave's --output): `--preference tcp.try_heuristic_first:TRUE`. Given to \
+                     every tshark run; as for -d, it makes --engine auto read every capture with \
+                     tshark and --engine native a usage error, and one tshark rejects is a usage \
+                     error."
+    )]
+    pub preferences: Vec<String>,
+
     /// Which engine reads the captures
     #[arg(
         long,
@@ -252,7 +278,7 @@ pub struct CaptureArgs {
                      `tshark` runs tshark with the plugin for every capture. `auto` (the default) \
                      reads natively, and with tshark the captures that need Wireshark's dissectors \
                      (tunnels, IP fragments carrying TCP, other link types), saying so on stderr, \
-                     and every capture when -Y is given; without tshark it still reports the \
+                     and every capture when -Y, -d or --preference is given; without tshark it still reports the \
                      plain captures and names the ones that need it."
     )]
     pub engine: EngineChoice,

@@ -30,8 +30,9 @@ pub fn check_plugin(bytes: &[u8], release: (u32, u32)) -> Result<PluginFile, Str
         .ok()
         .filter(|file| file.format() == BinaryFormat::Elf)
         .ok_or("not a shared library (not an ELF file)")?;
-    // A position-independent executable is a dynamic object too, but asks for an interpreter.
-    if file.kind() != ObjectKind::Dynamic || file.section_by_name(".interp").is_some() {
+    // A position-independent executable is a shared object to ELF (libc is both): the plugin
+    // symbols below tell them apart.
+    if file.kind() != ObjectKind::Dynamic {
         return Err("an ELF file but not a shared library".to_owned());
     }
     let missing: Vec<&str> = WIRESHARK_SYMBOLS

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::commands::captures::choose_engine;
+use crate::commands::captures::{choose_engine, TsharkOnly};
 use crate::commands::cli::LadderArgs;
 use crate::commands::outcome::Outcome;
 use crate::model::fold::{Connections, Finished};
@@ -104,7 +104,7 @@ fn no_such_stream(
 
 pub fn run(args: LadderArgs) -> Result<Outcome> {
     let capture_path = one_capture(&args)?;
-    let mut engine = choose_engine(args.engine, None)?;
+    let mut engine = choose_engine(args.engine, &TsharkOnly::default())?;
     let shared = engine.tshark().is_some_and(Tshark::named_by_env);
     let stdin = spool_stdin_if_named(&args.captures, shared)?;
     if let Some(spool) = &stdin {
