@@ -227,6 +227,17 @@ fn time_going_backwards_is_warned_about_by_both_engines() {
         assert!(!warning.contains("before 1970"), "{engine}: {warning}");
         assert_eq!(csv_rows(&output.stdout).len(), 1, "{engine}");
     }
+    // The ladder warns the same way.
+    let ladder = run(&[
+        "ladder",
+        "--engine",
+        "native",
+        capture.to_str().unwrap(),
+        "--stream",
+        "0",
+    ]);
+    assert_eq!(ladder.status.code(), Some(0), "{}", stderr(&ladder));
+    assert!(clock_warning(&ladder, &capture).contains("frames 2, 7 timed earlier"));
 }
 
 /// A pcapng block: type, total length, `body` padded to 32 bits, total length again.

@@ -10,6 +10,7 @@ use anyhow::Result;
 use crate::commands::captures::{choose_engine, TsharkOnly};
 use crate::commands::cli::LadderArgs;
 use crate::commands::outcome::Outcome;
+use crate::model::clock::ClockCheck;
 use crate::model::fold::{Connections, Finished};
 use crate::render::ladder_text::ladder_text;
 use crate::render::output_file::open_output;
@@ -36,9 +37,11 @@ fn read_connection(engine: &Engine, capture: &Path, stream: u64) -> Result<Searc
     let mut connections = Connections::new(&capture.display().to_string(), true);
     let mut found = None;
     let mut streams = BTreeMap::new();
+    let mut clock = ClockCheck::default();
     let report = engine.packets(
         capture,
         &mut |packet| {
+            clock.observe(packet.frame, packet.time);
             streams.entry(packet.stream).or_insert((
                 SocketAddr::new(packet.src, packet.src_port),
                 SocketAddr::new(packet.dst, packet.dst_port),
@@ -53,6 +56,9 @@ fn read_connection(engine: &Engine, capture: &Path, stream: u64) -> Result<Searc
         &|note| eprintln!("tcpwave: {note}"),
     )?;
     connections.finish(&mut |finished| found = Some(finished));
+    if let Some(warning) = clock.warning() {
+        eprintln!("tcpwave: {}: {warning}", capture.display());
+    }
     Ok(Search {
         found,
         failure: report.failure,
