@@ -640,3 +640,23 @@ fn preferences_reach_tshark() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["conn_state"], "REJ");
 }
+
+/// `-Y` reads standard input's capture too (its first tshark run finds the streams): the
+/// sample's one connection to port 9 (refused), shown as `-`.
+#[test]
+fn a_display_filter_reads_standard_input() {
+    let sample = fs::read(common::workspace_root().join("tests/data/sample.pcap")).unwrap();
+    let temporary = readable_dir();
+    let output = tcpwave_reading(
+        plugin_tshark(),
+        &["report", "--format", "csv", "-Y", "tcp.port == 9", "-"],
+        &sample,
+        temporary.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let rows = csv_rows(&output.stdout);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["file"], "-");
+    assert_eq!(rows[0]["resp_p"], "9");
+    assert_eq!(rows[0]["handshake"], "refused");
+}

@@ -152,18 +152,18 @@ fn read_capture(
     outbox: &mut Outbox,
     notes: &Notes,
 ) -> Option<String> {
+    // `-` is read from the spool of standard input.
+    let file = engine.file_to_read(path);
     let selection = match (filter, engine.tshark()) {
         (None, _) => None,
         (Some(_), None) => return Some("-Y needs tshark, which this run cannot use".to_owned()),
-        (Some(filter), Some(tshark)) => {
-            match tshark.matching_streams(engine.file_to_read(path), filter) {
-                Err(error) => return Some(format!("{error:#}")),
-                // Nothing to report; a failure is the file's, and the full run would only repeat it.
-                Ok(selection) if selection.streams.is_empty() => return selection.failure,
-                // A failure (a file cut short) comes again from the full run, which reports it.
-                Ok(selection) => Some(selection.streams),
-            }
-        }
+        (Some(filter), Some(tshark)) => match tshark.matching_streams(file, filter) {
+            Err(error) => return Some(format!("{error:#}")),
+            // Nothing to report; a failure is the file's, and the full run would only repeat it.
+            Ok(selection) if selection.streams.is_empty() => return selection.failure,
+            // A failure (a file cut short) comes again from the full run, which reports it.
+            Ok(selection) => Some(selection.streams),
+        },
     };
     let selected = |finished: &Finished| {
         selection
