@@ -482,8 +482,8 @@ fn standard_input_is_a_capture_for_both_engines() {
     }
 }
 
-/// Standard input can be read once: `-` twice is a usage error; what is not a capture is
-/// named `-`.
+/// Standard input can be read once: `-` twice is a usage error; what is not a capture, or a
+/// capture cut short, is named `-` (not the temporary file it was copied to).
 #[test]
 fn standard_input_once_and_only_a_capture() {
     let temporary = tempfile::tempdir().unwrap();
@@ -507,6 +507,21 @@ fn standard_input_once_and_only_a_capture() {
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stderr(&output).contains("tcpwave: -: not a pcap or pcapng capture"),
+        "{}",
+        stderr(&output)
+    );
+    let whole = fs::read(captures_dir().join("kernel/client_closes_first.pcap")).unwrap();
+    let output = tcpwave_reading(
+        Path::new(NO_TSHARK),
+        &["report", "--engine", "native", "--format", "csv", "-"],
+        &whole[..700],
+        temporary.path(),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).starts_with(
+            "tcpwave: -: The file \"-\" appears to have been cut short in the middle of a packet."
+        ),
         "{}",
         stderr(&output)
     );

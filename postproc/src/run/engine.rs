@@ -70,6 +70,23 @@ impl Engine {
         note: &dyn Fn(&str),
     ) -> Result<RunReport> {
         let file = self.file_to_read(capture);
+        let mut report = self.read(capture, file, on_packet, note)?;
+        if file != capture {
+            // The engines name the file they read: the user named `-`.
+            let spool = file.display().to_string();
+            report.failure = report.failure.map(|text| text.replace(&spool, STDIN));
+        }
+        Ok(report)
+    }
+
+    /// [`Engine::packets`] of `capture`, held in `file`.
+    fn read(
+        &self,
+        capture: &Path,
+        file: &Path,
+        on_packet: &mut dyn FnMut(LabelledPacket) -> Vec<u64>,
+        note: &dyn Fn(&str),
+    ) -> Result<RunReport> {
         let tshark = match &self.kind {
             EngineKind::Tshark(tshark) => {
                 return tshark.packets(file, None, |packet| {
