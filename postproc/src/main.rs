@@ -7,35 +7,32 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use tcpwave_cli::commands::{self, cli::Cli, outcome::Outcome};
+use tcpwave_cli::commands::outcome::ExitStatus;
+use tcpwave_cli::commands::{self, cli::Cli};
 use tcpwave_cli::vocab::fatal::Fatal;
 
-fn exit_code(outcome: Outcome) -> ExitCode {
-    match outcome {
-        Outcome::Success => ExitCode::SUCCESS,
-        Outcome::SomeFilesFailed => ExitCode::from(1),
-        Outcome::Interrupted => ExitCode::from(130),
-    }
+fn exit_code(status: ExitStatus) -> ExitCode {
+    ExitCode::from(status.code())
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match commands::run(cli) {
-        Ok(outcome) => exit_code(outcome),
+        Ok(outcome) => exit_code(outcome.into()),
         Err(error) => {
             if error
                 .downcast_ref::<io::Error>()
                 .is_some_and(|error| error.kind() == io::ErrorKind::BrokenPipe)
             {
                 // The reader went away (`tcpwave report ... | head`): nothing left to do.
-                return ExitCode::SUCCESS;
+                return exit_code(ExitStatus::Success);
             }
             eprintln!("tcpwave: {error:#}");
-            if error.downcast_ref::<Fatal>().is_some() {
-                ExitCode::from(2)
+            exit_code(if error.downcast_ref::<Fatal>().is_some() {
+                ExitStatus::Fatal
             } else {
-                ExitCode::from(1)
-            }
+                ExitStatus::SomeFilesFailed
+            })
         }
     }
 }

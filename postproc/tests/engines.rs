@@ -30,6 +30,13 @@ struct ByFile {
     failures: BTreeMap<String, Vec<String>>,
     /// Captures the native engine left to tshark, with the reason.
     needs_tshark: BTreeMap<String, String>,
+    /// Notes about captures read, not failures: no TCP at all, impossible timestamps.
+    notes: BTreeMap<String, Vec<String>>,
+}
+
+/// Whether tcpwave's words about a capture are a note on a capture read, not a failure.
+fn is_note(what: &str) -> bool {
+    what == "no TCP packets in this capture" || what.starts_with("impossible timestamps: ")
 }
 
 fn csv_file(line: &str) -> String {
@@ -74,6 +81,11 @@ fn by_file(output: &Output) -> ByFile {
                     .needs_tshark
                     .insert(file.to_owned(), reason.to_owned());
             }
+            None if is_note(what) => result
+                .notes
+                .entry(file.to_owned())
+                .or_default()
+                .push(what.to_owned()),
             None => result
                 .failures
                 .entry(file.to_owned())
@@ -132,6 +144,22 @@ fn compare(corpus: &str, paths: &[&Path]) -> (usize, usize) {
             ));
         }
         rows += native.rows.get(*file).map_or(0, Vec::len);
+    }
+    // Both engines see the same packets, so they note the same captures alike.
+    let noted: BTreeSet<&String> = native
+        .notes
+        .keys()
+        .chain(reference.notes.keys())
+        .filter(|file| !native.needs_tshark.contains_key(*file))
+        .collect();
+    for file in noted {
+        if native.notes.get(file) != reference.notes.get(file) {
+            differences.push(format!(
+                "{file}: native notes {:?}, tshark notes {:?}",
+                native.notes.get(file),
+                reference.notes.get(file)
+            ));
+        }
     }
     let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
     for reason in native.needs_tshark.values() {

@@ -234,15 +234,58 @@ fn install_without_a_built_plugin_says_how_to_build_it() {
     assert!(stderr(&output).contains("--plugin /nonexistent/libtcpwave.so: no such file"));
 }
 
+/// The major.minor release of the tshark on PATH, which the tests' plugin is built for; None
+/// without tshark.
+fn machine_release() -> Option<(u32, u32)> {
+    let output = Command::new(which("tshark")?)
+        .arg("--version")
+        .output()
+        .ok()?;
+    let banner = String::from_utf8_lossy(&output.stdout);
+    // `TShark (Wireshark) 4.0.17 (Git v4.0.17 ...)`
+    let version = banner.split_whitespace().nth(2)?;
+    let mut numbers = version.split('.').map(|part| part.parse::<u32>().ok());
+    Some((numbers.next()??, numbers.next()??))
+}
+
+/// The real plugin, built by the tests' harness for the machine's release, and that release.
+fn real_plugin() -> Option<(PathBuf, (u32, u32))> {
+    let release = machine_release()?;
+    Some((tcpwave_tests::plugin().to_owned(), release))
+}
+
+/// Only the installed plugin is in the plugin folder: no staging file is left beside it.
+fn assert_only_the_plugin_in(epan: &Path) {
+    let names: Vec<String> = fs::read_dir(epan)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["tcpwave.so"], "{}", epan.display());
+}
+
 #[test]
 fn install_copies_into_the_personal_folder_and_checks_it_loads() {
+    let Some((plugin, (major, minor))) = real_plugin() else {
+        eprintln!("no tshark installed: install is not tried with a real plugin");
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
-    let tshark = fake_tshark(dir.path(), "4.0.17");
-    let plugin = dir.path().join("libtcpwave.so");
-    fs::write(&plugin, b"not really a library").unwrap();
+    let tshark = fake_tshark(dir.path(), &format!("{major}.{minor}.1"));
     let output = tcpwave(&tshark, &["install", "--plugin", plugin.to_str().unwrap()]);
-    let installed = dir.path().join("personal/4.0/epan/tcpwave.so");
-    assert_eq!(fs::read(&installed).unwrap(), b"not really a library");
+    let epan = dir.path().join("personal/4.0/epan");
+    assert_eq!(
+        fs::read(epan.join("tcpwave.so")).unwrap(),
+        fs::read(&plugin).unwrap()
+    );
+    assert_only_the_plugin_in(&epan);
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains(&format!(
+            "for Wireshark {major}.{minor}) as {}",
+            epan.join("tcpwave.so").display()
+        )),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
     // The fake tshark never lists it: install must say so rather than claim success.
     assert_eq!(output.status.code(), Some(2));
     assert!(
@@ -252,12 +295,91 @@ fn install_copies_into_the_personal_folder_and_checks_it_loads() {
     );
 }
 
+/// `install --plugin FILE` copies only a tcpwave plugin built for the tshark's release: anything
+/// else is a usage error that says what the file is, and nothing reaches the plugin folder.
+#[test]
+fn install_refuses_what_is_not_a_tcpwave_plugin_for_this_release() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("libtcpwave.so");
+    fs::write(&text, b"not really a library").unwrap();
+    let mut refused = vec![(
+        text,
+        "4.0.17".to_owned(),
+        "is not a shared library (not an ELF file)".to_owned(),
+    )];
+    let libc = Path::new("/lib/x86_64-linux-gnu/libc.so.6");
+    if libc.is_file() {
+        refused.push((
+            libc.to_owned(),
+            "4.0.17".to_owned(),
+            "is a shared library but not a Wireshark plugin (it does not export \
+             plugin_version, plugin_want_major, plugin_want_minor, plugin_register)"
+                .to_owned(),
+        ));
+    }
+    if let Some((plugin, (major, minor))) = real_plugin() {
+        // Another supported release than the plugin's.
+        let other = if (major, minor) == (4, 0) {
+            "4.2"
+        } else {
+            "4.0"
+        };
+        refused.push((
+            plugin,
+            format!("{other}.1"),
+            // The plugin's version is the workspace's, as this program's is.
+            format!(
+                "is tcpwave {} built for Wireshark {major}.{minor}, not {other}: nothing was \
+                 installed",
+                env!("CARGO_PKG_VERSION")
+            ),
+        ));
+        // Another Wireshark plugin of the system, when there is one.
+        let global = format!("/usr/lib/x86_64-linux-gnu/wireshark/plugins/{major}.{minor}/epan");
+        if let Some(other_plugin) = fs::read_dir(&global).ok().and_then(|entries| {
+            entries
+                .map(|entry| entry.unwrap().path())
+                .find(|path| path.file_name().is_some_and(|name| name != "tcpwave.so"))
+        }) {
+            refused.push((
+                other_plugin,
+                format!("{major}.{minor}.1"),
+                "is a Wireshark plugin, but not tcpwave: nothing was installed".to_owned(),
+            ));
+        }
+    }
+    for (file, version, says) in refused {
+        let tshark_dir = tempfile::tempdir().unwrap();
+        let tshark = fake_tshark_loading(tshark_dir.path(), &version, true);
+        let output = tcpwave(&tshark, &["install", "--plugin", file.to_str().unwrap()]);
+        let message = stderr(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{}: {message}",
+            file.display()
+        );
+        assert!(
+            message.starts_with(&format!("tcpwave: {} {says}", file.display())),
+            "{message}"
+        );
+        assert_eq!(message.lines().count(), 1, "one line: {message}");
+        assert!(
+            !tshark_dir.path().join("personal/4.0/epan").exists(),
+            "{}: something was copied",
+            file.display()
+        );
+    }
+}
+
 #[test]
 fn install_profile_adds_the_tcpwave_profile_beside_the_others() {
     let dir = tempfile::tempdir().unwrap();
-    let tshark = fake_tshark_loading(dir.path(), "4.0.17", true);
-    let plugin = dir.path().join("libtcpwave.so");
-    fs::write(&plugin, b"a library").unwrap();
+    let Some((plugin, (major, minor))) = real_plugin() else {
+        eprintln!("no tshark installed: the profile is not installed with a real plugin");
+        return;
+    };
+    let tshark = fake_tshark_loading(dir.path(), &format!("{major}.{minor}.1"), true);
     let home = dir.path().join("home");
     let profiles = home.join(".config/wireshark/profiles");
     fs::create_dir_all(profiles.join("mine")).unwrap();
@@ -352,4 +474,38 @@ fn usage_errors_exit_with_2_and_help_teaches_by_example() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&help.stdout).contains("conn_state, history"));
+}
+
+/// Every exit status `main` can end with (0, 1, 2 and 130 after Ctrl-C) is documented by the
+/// help of the program and of the commands that read captures.
+#[test]
+fn help_documents_every_exit_status() {
+    let expected = [
+        ("0", "every capture was read"),
+        ("1", "could not be read"),
+        ("2", "usage or environment error"),
+        ("130", "Ctrl-C"),
+    ];
+    for args in [
+        &["--help"][..],
+        &["report", "--help"],
+        &["summary", "--help"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_tcpwave"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}");
+        let help = String::from_utf8_lossy(&output.stdout);
+        let statuses = &help[help.find("Exit status:").expect("an Exit status section")..];
+        for (code, says) in expected {
+            let line = statuses
+                .lines()
+                .find(|line| line.trim_start().starts_with(&format!("{code} ")))
+                .unwrap_or_else(|| panic!("{args:?}: no status {code}:\n{statuses}"));
+            let entry = &statuses[statuses.find(line).unwrap()..];
+            let entry: String = entry.lines().take(2).collect::<Vec<_>>().join(" ");
+            assert!(entry.contains(says), "{args:?}: status {code}: {entry}");
+        }
+    }
 }

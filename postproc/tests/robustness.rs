@@ -147,12 +147,14 @@ fn a_directory_of_junk_loses_no_work() {
         ("secret.pcap", "permission"),
         ("truncated.pcap", "cut short"),
         ("dies.pcap", "tshark failed"),
+        // Read, not failed: it has no packet, so no TCP.
+        ("zero.pcap", "no TCP packets in this capture"),
     ] {
         assert_one_line(&stderr, file, says);
     }
     assert_eq!(
         stderr.lines().count(),
-        6,
+        7,
         "nothing else on stderr:\n{stderr}"
     );
 
@@ -201,6 +203,7 @@ fn the_native_engine_loses_no_work_either() {
         ("notes.txt", "not a pcap or pcapng capture"),
         ("loop.pcap", "symbolic links"),
         ("truncated.pcap", "cut short"),
+        ("zero.pcap", "no TCP packets in this capture"),
     ];
     if !tcpwave_tests::running_as_root() {
         expected.push(("secret.pcap", "Permission denied"));

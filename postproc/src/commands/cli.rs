@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::commands::outcome::exit_status_help;
 use crate::render::rows::Format;
 use crate::vocab::releases;
 use tcpwave_core::Anomaly;
@@ -21,7 +22,7 @@ Two engines read the captures, with the same rows: a native one, which reads pca
 files itself with the plugin's own state machine, many times faster, and tshark with the plugin
 loaded. By default (--engine auto) the native engine reads every capture it can read exactly as
 Wireshark does, and tshark the others (tunnels, IP fragments carrying TCP, other link types) and
-every capture when -Y is given; which engine read a capture is said on stderr when it is not the
+every capture when -Y, -d or --preference is given; which engine read a capture is said on stderr when it is not the
 native one. tshark (Wireshark RELEASES), with the plugin in its plugin folder, is needed only
 then: `tcpwave install` puts the plugin there, `tcpwave doctor` says what is missing.";
 
@@ -109,12 +110,20 @@ Examples:
 
 Environment:
   TCPWAVE_TSHARK   the tshark program to run (default: tshark on PATH)
+  NO_COLOR         when set and not empty, the table never colours verdicts";
 
-Exit status: 0 all captures read, 1 some file could not be read (the others are still reported),
-2 usage or environment error (no tshark, wrong version, plugin not loaded).";
+/// The examples and environment, then the exit statuses from their one table.
+fn after_help() -> String {
+    with_exit_statuses(EXAMPLES)
+}
+
+/// `text`, then the exit statuses from their one table.
+fn with_exit_statuses(text: &str) -> String {
+    format!("{text}\n\n{}", exit_status_help())
+}
 
 #[derive(Debug, Parser)]
-#[command(name = "tcpwave", version, about = ABOUT, long_about = long_about(), after_help = EXAMPLES)]
+#[command(name = "tcpwave", version, about = ABOUT, long_about = long_about(), after_help = after_help())]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -125,21 +134,22 @@ pub enum Command {
     /// One row per TCP connection: handshake, teardown, timing, Zeek conn_state and history
     #[command(
         long_about = report_long_about(),
-        after_help = "\
+        after_help = with_exit_statuses("\
 Examples:
   tcpwave report trace.pcap
   tcpwave report captures/ --format html -o report.html
   tcpwave report captures/ --format jsonl -o rows.jsonl
-  tcpwave report -Y 'ip.addr == 10.0.0.5' --format csv day*.pcapng > rows.csv"
+  tcpwave report -Y 'ip.addr == 10.0.0.5' --format csv day*.pcapng > rows.csv
+  tcpdump -w - -c 100 port 443 | tcpwave report -")
     )]
     Report(ReportArgs),
 
     /// Totals per capture and overall: verdicts, handshake RTT percentiles, anomalies
-    #[command(after_help = "\
+    #[command(after_help = with_exit_statuses("\
 Examples:
   tcpwave summary trace.pcap
   tcpwave summary captures/ --top 20
-  tcpwave summary captures/ --format json -o summary.json")]
+  tcpwave summary captures/ --format json -o summary.json"))]
     Summary(SummaryArgs),
 
     /// A ladder (sequence) diagram of one connection's handshake and teardown
@@ -206,7 +216,8 @@ pub enum Generated {
 
 #[derive(Debug, Args)]
 pub struct CaptureArgs {
-    /// Captures (pcap, pcapng, optionally gzipped) and directories to search
+    /// Captures (pcap, pcapng, optionally gzipped) and directories to search; `-` (once) reads
+    /// a capture from standard input, shown as `-` in the file column
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -229,6 +240,32 @@ pub struct CaptureArgs {
     )]
     pub display_filter: Option<String>,
 
+    /// Decode traffic as another protocol, as tshark's -d does (repeatable; tshark only)
+    #[arg(
+        short = 'd',
+        long = "decode-as",
+        value_name = "LAYER==VALUE,PROTOCOL",
+        long_help = "Decode traffic as another protocol, as tshark's -d does (repeatable): \
+                     `-d udp.port==9999,vxlan` opens a tunnel on a port Wireshark does not \
+                     know, so the TCP inside it is reported. Given to every tshark run; it \
+                     makes --engine auto read every capture with tshark, and --engine native a \
+                     usage error. One tshark rejects is a usage error (exit status 2) with \
+                     tshark's own message."
+    )]
+    pub decode_as: Vec<String>,
+
+    /// Set a Wireshark preference, as tshark's -o does (repeatable; tshark only)
+    #[arg(
+        long = "preference",
+        value_name = "NAME:VALUE",
+        long_help = "Set a Wireshark preference, as tshark's -o does (repeatable; -o is \
+                     tcpwave's --output): `--preference tcp.try_heuristic_first:TRUE`. Given to \
+                     every tshark run; as for -d, it makes --engine auto read every capture with \
+                     tshark and --engine native a usage error, and one tshark rejects is a usage \
+                     error."
+    )]
+    pub preferences: Vec<String>,
+
     /// Which engine reads the captures
     #[arg(
         long,
@@ -241,7 +278,7 @@ pub struct CaptureArgs {
                      `tshark` runs tshark with the plugin for every capture. `auto` (the default) \
                      reads natively, and with tshark the captures that need Wireshark's dissectors \
                      (tunnels, IP fragments carrying TCP, other link types), saying so on stderr, \
-                     and every capture when -Y is given; without tshark it still reports the \
+                     and every capture when -Y, -d or --preference is given; without tshark it still reports the \
                      plain captures and names the ones that need it."
     )]
     pub engine: EngineChoice,
@@ -296,8 +333,10 @@ pub struct SummaryArgs {
 
 #[derive(Debug, Args)]
 pub struct LadderArgs {
-    /// The capture
-    pub capture: PathBuf,
+    /// The capture (one file: the stream numbers are a capture's own); `-` reads it from
+    /// standard input
+    #[arg(required = true, value_name = "CAPTURE")]
+    pub captures: Vec<PathBuf>,
 
     /// The connection: Wireshark's tcp.stream number (the `stream` column of `tcpwave report`)
     #[arg(short, long, value_name = "N")]

@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 
 use crate::commands::cli::InstallArgs;
 use crate::commands::outcome::Outcome;
+use crate::commands::plugin_file::check_plugin;
 use crate::commands::profile::{self, write_atomically};
 use crate::run::tshark::{check_version, running_as_root, Tshark, INSTALLED_PLUGIN, TSHARK_ENV};
 use crate::vocab::fatal::Fatal;
@@ -89,10 +90,29 @@ pub fn install(args: InstallArgs) -> Result<Outcome> {
         .map_err(|error| Fatal::Environment(format!("{error:#}")))?;
     let destination = folder.join("epan").join(INSTALLED_PLUGIN);
     let library = fs::read(&plugin).with_context(|| format!("cannot read {}", plugin.display()))?;
+    let checked = check_plugin(&library, (version.0, version.1)).map_err(|what| {
+        let message = format!(
+            "{} is {what}: nothing was installed. tcpwave installs only its own plugin built for \
+             this tshark's Wireshark {major}.{minor} (`TCPWAVE_WIRESHARK={major}.{minor} cargo \
+             build --release -p tcpwave-plugin` builds it)",
+            plugin.display(),
+            major = version.0,
+            minor = version.1,
+        );
+        if args.plugin.is_some() {
+            Fatal::Usage(message)
+        } else {
+            Fatal::Environment(message)
+        }
+    })?;
+    // Whole or not at all: a half-written plugin would make every tshark run complain.
     write_atomically(&library, &destination)?;
     println!(
-        "installed {} as {}",
+        "installed {} (tcpwave {} for Wireshark {}.{}) as {}",
         plugin.display(),
+        checked.version,
+        checked.wants.0,
+        checked.wants.1,
         destination.display()
     );
     if as_root && !args.global {

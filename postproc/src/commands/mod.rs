@@ -6,6 +6,7 @@ pub mod cli;
 mod generate;
 mod install;
 pub mod outcome;
+mod plugin_file;
 mod profile;
 mod report;
 mod show_ladder;

@@ -103,10 +103,18 @@ pub fn write_atomically(contents: &[u8], destination: &Path) -> Result<()> {
         name.to_string_lossy(),
         std::process::id()
     ));
-    fs::write(&staging, contents).with_context(|| format!("cannot write {}", staging.display()))?;
-    fs::rename(&staging, destination)
-        .with_context(|| format!("cannot write {}", destination.display()))?;
-    Ok(())
+    // The staging name does not end in the destination's extension, so no loader takes it up
+    // while it is written, and a failure removes it.
+    let written = fs::write(&staging, contents)
+        .with_context(|| format!("cannot write {}", staging.display()))
+        .and_then(|()| {
+            fs::rename(&staging, destination)
+                .with_context(|| format!("cannot write {}", destination.display()))
+        });
+    if written.is_err() {
+        let _ = fs::remove_file(&staging);
+    }
+    written
 }
 
 #[cfg(test)]

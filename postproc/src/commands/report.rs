@@ -11,6 +11,7 @@ use crate::commands::cli::ReportArgs;
 use crate::commands::outcome::Outcome;
 use crate::model::fold::Finished;
 use crate::model::row::Row;
+use crate::render::colour::colour_verdicts_here;
 use crate::render::html::Page;
 use crate::render::output_file::{open_output_beside, stdout_is_terminal};
 use crate::render::rows::{Format, RowWriter};
@@ -30,11 +31,16 @@ enum Destination {
 }
 
 impl Destination {
-    fn new(out: Box<dyn Write>, format: Format, captures: &[PathBuf]) -> io::Result<Self> {
+    fn new(
+        out: Box<dyn Write>,
+        format: Format,
+        captures: &[PathBuf],
+        colour: bool,
+    ) -> io::Result<Self> {
         Ok(match format {
             Format::Html => Destination::Page(Box::new(Page::new(out, captures)?)),
             Format::Table => Destination::Table {
-                writer: RowWriter::new(out, format),
+                writer: RowWriter::new(out, format).coloured(colour),
                 held: HashMap::new(),
             },
             Format::Csv | Format::Json | Format::Jsonl => {
@@ -97,7 +103,8 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         });
     let prepared = prepare(&args.capture)?;
     let out = open_output_beside(args.capture.output.as_deref(), &prepared.notes)?;
-    let mut destination = Destination::new(out, format, &prepared.captures)?;
+    let colour = colour_verdicts_here(format == Format::Table, args.capture.output.as_deref());
+    let mut destination = Destination::new(out, format, &prepared.captures, colour)?;
     let mut failed = prepared.failed;
     let notes = prepared.notes.clone();
     let finish = jobs::run(

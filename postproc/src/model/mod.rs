@@ -1,6 +1,7 @@
 //! The row model: the labelled packets an engine yields, folded into one row per connection
 //! with Zeek's conn_state and history, and the tallies and ladders built from rows and packets.
 
+pub mod clock;
 pub mod fold;
 pub mod in_order;
 pub mod ladder;

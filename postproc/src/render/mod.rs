@@ -1,6 +1,7 @@
 //! What the commands print: rows as a table, CSV, JSON or a Zeek conn.log, tallies as text, a ladder as text, and
 //! the whole report as one HTML page.
 
+pub mod colour;
 pub mod html;
 pub mod ladder_text;
 pub mod output_file;

@@ -11,6 +11,7 @@ use std::time::SystemTime;
 use clap::ValueEnum;
 
 use crate::model::row::{Cell, Row, COLUMNS};
+use crate::render::colour::paint_verdict;
 use crate::render::zeek_log;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -36,6 +37,8 @@ pub enum Format {
 pub struct RowWriter<W: Write> {
     out: W,
     format: Format,
+    /// Whether the table colours its verdicts (see `render::colour`).
+    colour: bool,
     rows_written: u64,
     /// The row being written, reused for every row.
     line: Vec<u8>,
@@ -48,9 +51,19 @@ impl<W: Write> RowWriter<W> {
         RowWriter {
             out,
             format,
+            colour: false,
             rows_written: 0,
             line: Vec::new(),
             opened: SystemTime::now(),
+        }
+    }
+
+    /// Colours the table's verdicts when `colour` (decided by `render::colour`); other formats
+    /// are never coloured.
+    pub fn coloured(self, colour: bool) -> Self {
+        RowWriter {
+            colour: colour && self.format == Format::Table,
+            ..self
         }
     }
 
@@ -59,7 +72,7 @@ impl<W: Write> RowWriter<W> {
         match self.format {
             Format::Table => {
                 if !rows.is_empty() {
-                    let block = table_block(rows);
+                    let block = table_block(rows, self.colour);
                     self.out.write_all(block.as_bytes())?;
                     self.out.flush()?;
                 }
@@ -245,8 +258,12 @@ fn table_cells(row: &Row) -> [String; 14] {
     ]
 }
 
-/// One capture as an aligned block: its name, a header, then one line per connection.
-fn table_block(rows: &[Row]) -> String {
+/// The table's verdict columns (handshake, teardown), which may be coloured.
+const VERDICT_COLUMNS: [usize; 2] = [3, 6];
+
+/// One capture as an aligned block: its name, a header, then one line per connection, with the
+/// verdicts coloured when `colour`.
+fn table_block(rows: &[Row], colour: bool) -> String {
     let lines: Vec<[String; 14]> = rows.iter().map(table_cells).collect();
     let mut widths = TABLE_COLUMNS.map(str::len);
     for line in &lines {
@@ -254,18 +271,27 @@ fn table_block(rows: &[Row]) -> String {
             *width = (*width).max(cell.chars().count());
         }
     }
-    let render = |cells: &[String]| {
+    let render = |cells: &[String], paint: bool| {
         let padded: Vec<String> = cells
             .iter()
             .zip(widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
+            .enumerate()
+            .map(|(column, (cell, width))| {
+                // Padded after painting, so that the colour codes take no width.
+                let gap = " ".repeat(width - cell.chars().count());
+                if paint && VERDICT_COLUMNS.contains(&column) {
+                    format!("{}{gap}", paint_verdict(cell))
+                } else {
+                    format!("{cell}{gap}")
+                }
+            })
             .collect();
         format!("  {}\n", padded.join("  ").trim_end())
     };
     let mut block = format!("{}\n", rows[0].file);
-    block += &render(&TABLE_COLUMNS.map(str::to_owned));
+    block += &render(&TABLE_COLUMNS.map(str::to_owned), false);
     for line in &lines {
-        block += &render(line);
+        block += &render(line, colour);
     }
     block + "\n"
 }
@@ -438,5 +464,28 @@ mod tests {
         let history_at = |line: &str| line.find("ShADadF").unwrap();
         assert_eq!(history_at(lines[2]), history_at(lines[3]));
         assert!(lines[3].contains(" -  "), "absent values show as a dash");
+    }
+
+    #[test]
+    fn a_coloured_table_paints_only_verdicts_and_stays_aligned() {
+        let rows = [sample(0), sample(1)];
+        let plain = table_block(&rows, false);
+        let coloured = table_block(&rows, true);
+        assert!(!plain.contains('\x1b'));
+        let painted = coloured.lines().nth(2).unwrap();
+        assert!(painted.contains("\x1b[32mcomplete\x1b[0m"), "{painted}");
+        assert!(painted.contains("\x1b[33mhalf-closed\x1b[0m"), "{painted}");
+        // Without its colour codes, the coloured table is the plain one.
+        let stripped = coloured
+            .replace("\x1b[32m", "")
+            .replace("\x1b[33m", "")
+            .replace("\x1b[0m", "");
+        assert_eq!(stripped, plain);
+
+        let mut csv = Vec::new();
+        let mut writer = RowWriter::new(&mut csv, Format::Csv).coloured(true);
+        writer.write_batch(&rows).unwrap();
+        writer.finish().unwrap();
+        assert!(!csv.contains(&0x1b), "CSV is never coloured");
     }
 }

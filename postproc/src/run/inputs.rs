@@ -5,10 +5,17 @@
 //! skipped with a note. A file named on the command line that is not a capture is an error.
 
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io::{self, IsTerminal, Read};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use flate2::read::GzDecoder;
+use tempfile::{NamedTempFile, TempDir};
+
+use crate::vocab::fatal::Fatal;
+
+/// The PATH argument that names standard input.
+pub const STDIN: &str = "-";
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
@@ -76,9 +83,80 @@ fn describe_io(error: &io::Error) -> String {
     }
 }
 
-pub fn collect(paths: &[PathBuf]) -> Inputs {
+/// Standard input, copied whole into a temporary file (removed on drop, so the command keeps it
+/// to its end): both engines read a capture more than once, which a pipe does not allow.
+#[derive(Debug)]
+pub struct StdinSpool {
+    file: NamedTempFile,
+    /// Holds the file; removed after it.
+    _folder: TempDir,
+}
+
+impl StdinSpool {
+    /// Copies standard input into a file in a new folder of its own. Only this user can read it,
+    /// unless `shared`: then others can open it, but only by its random name, which the folder
+    /// (searchable, not listable) does not show: for a tshark run as another user.
+    pub fn from_stdin(shared: bool) -> io::Result<StdinSpool> {
+        let folder = tempfile::Builder::new()
+            .prefix("tcpwave-stdin.")
+            .tempdir()?;
+        // A new folder gets the umask's mode; the file is made for this user alone.
+        let (folder_mode, file_mode) = if shared {
+            (0o711, 0o644)
+        } else {
+            (0o700, 0o600)
+        };
+        fs::set_permissions(folder.path(), fs::Permissions::from_mode(folder_mode))?;
+        let mut file = tempfile::Builder::new()
+            .prefix("capture.")
+            .tempfile_in(folder.path())?;
+        fs::set_permissions(file.path(), fs::Permissions::from_mode(file_mode))?;
+        io::copy(&mut io::stdin().lock(), file.as_file_mut())?;
+        Ok(StdinSpool {
+            file,
+            _folder: folder,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+}
+
+/// Standard input, spooled, when `paths` names it (`-`, at most once); `shared` as for
+/// [`StdinSpool::from_stdin`].
+pub fn spool_stdin_if_named(paths: &[PathBuf], shared: bool) -> Result<Option<StdinSpool>, Fatal> {
+    match paths
+        .iter()
+        .filter(|path| path.as_os_str() == STDIN)
+        .count()
+    {
+        0 => Ok(None),
+        1 if io::stdin().is_terminal() => Err(Fatal::Usage(
+            "- reads a capture from standard input, which is a terminal: pipe or redirect a \
+             capture into it"
+                .to_owned(),
+        )),
+        1 => StdinSpool::from_stdin(shared).map(Some).map_err(|error| {
+            Fatal::Environment(format!("cannot copy standard input to a file: {error}"))
+        }),
+        _ => Err(Fatal::Usage(
+            "- (standard input) may be named only once".to_owned(),
+        )),
+    }
+}
+
+/// The captures `paths` name; `-` is the capture in `stdin`, the spool of standard input.
+pub fn collect(paths: &[PathBuf], stdin: Option<&StdinSpool>) -> Inputs {
     let mut inputs = Inputs::default();
     for path in paths {
+        if let (Some(spool), true) = (stdin, path.as_os_str() == STDIN) {
+            match check_capture(spool.path()) {
+                Ok(()) => inputs.captures.push(path.clone()),
+                Err(reason) => inputs.errors.push((path.clone(), reason)),
+            }
+            continue;
+        }
         match fs::metadata(path) {
             Ok(metadata) if metadata.is_dir() => walk(path, &mut inputs),
             Ok(_) => match check_capture(path) {
@@ -184,11 +262,14 @@ mod tests {
         let named = dir.path().join("notes.txt");
         fs::write(&named, "text").unwrap();
 
-        let inputs = collect(&[
-            dir.path().to_owned(),
-            named.clone(),
-            dir.path().join("gone.pcap"),
-        ]);
+        let inputs = collect(
+            &[
+                dir.path().to_owned(),
+                named.clone(),
+                dir.path().join("gone.pcap"),
+            ],
+            None,
+        );
         assert_eq!(
             inputs.captures,
             vec![dir.path().join("a.pcapng"), dir.path().join("sub/b.pcap")]

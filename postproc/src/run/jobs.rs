@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::model::clock::ClockCheck;
 use crate::model::fold::{Connections, Finished};
 use crate::run::engine::Engine;
 
@@ -250,10 +251,12 @@ fn read_capture(
     outbox: &mut Outbox,
     notes: &Notes,
 ) -> Option<String> {
+    // `-` is read from the spool of standard input.
+    let file = engine.file_to_read(path);
     let selection = match (filter, engine.tshark()) {
         (None, _) => None,
         (Some(_), None) => return Some("-Y needs tshark, which this run cannot use".to_owned()),
-        (Some(filter), Some(tshark)) => match tshark.matching_streams(path, filter) {
+        (Some(filter), Some(tshark)) => match tshark.matching_streams(file, filter) {
             Err(error) => return Some(format!("{error:#}")),
             // Nothing to report; a failure is the file's, and the full run would only repeat it.
             Ok(selection) if selection.streams.is_empty() => return selection.failure,
@@ -268,9 +271,11 @@ fn read_capture(
     };
     let mut connections = Connections::new(&path.display().to_string(), draw_ladders);
     let mut rows = 0usize;
+    let mut clock = ClockCheck::default();
     let report = engine.packets(
         path,
         &mut |packet| {
+            clock.observe(packet.frame, packet.time);
             let mut over = Vec::new();
             let stream = packet.stream;
             let counted = connections.add(&packet, &mut |finished| {
@@ -306,6 +311,15 @@ fn read_capture(
             return Some(problems.join("; "));
         }
     };
+    if let Some(warning) = clock.warning() {
+        notes.say(&format!("{}: {warning}", path.display()));
+    }
+    if clock.packets() == 0 && report.failure.is_none() {
+        notes.say(&format!(
+            "{}: no TCP packets in this capture",
+            path.display()
+        ));
+    }
     if let Some(failure) = report.failure {
         problems.push(if rows == 0 {
             failure

@@ -36,6 +36,8 @@ const TCP_PACKETS: &str = "tcp && !icmp && !icmpv6";
 pub struct Tshark {
     program: PathBuf,
     named_by_env: bool,
+    /// Given to every run over a capture (`-d X`, `-o Y`, as the user asked).
+    options: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +77,7 @@ impl Tshark {
                 .map(|program| Tshark {
                     program,
                     named_by_env: true,
+                    options: Vec::new(),
                 })
                 .ok_or_else(|| {
                     Fatal::Environment(format!(
@@ -87,6 +90,7 @@ impl Tshark {
             .map(|program| Tshark {
                 program,
                 named_by_env: false,
+                options: Vec::new(),
             })
             .ok_or_else(|| {
                 Fatal::Environment(
@@ -95,6 +99,11 @@ impl Tshark {
                     .to_owned(),
             )
             })
+    }
+
+    /// This tshark, given `options` (`-d X`, `-o Y`) on every run over a capture.
+    pub fn with_options(self, options: Vec<String>) -> Tshark {
+        Tshark { options, ..self }
     }
 
     pub fn program(&self) -> &Path {
@@ -214,16 +223,25 @@ impl Tshark {
             .find(|path| path.is_file())
     }
 
-    /// Checks a display filter by running it over an empty capture, which tshark reads from its
-    /// standard input: no file is needed, so a wrapper that runs tshark as another user (as root
-    /// must, for tshark to load a personal plugin) works as well as tshark itself.
+    /// Checks a display filter and the options given to every run by running them over an empty
+    /// capture, which tshark reads from its standard input: no file is needed, so a wrapper that
+    /// runs tshark as another user (as root must, for tshark to load a personal plugin) works as
+    /// well as tshark itself. Nothing to check runs nothing.
     ///
-    /// A filter tshark rejects is a usage error whose text is tshark's own, line by line as tshark
-    /// printed it (its pointers under the filter stay in place), without its root warning.
-    pub fn check_filter(&self, filter: &str) -> Result<(), Fatal> {
+    /// What tshark rejects is a usage error whose text is tshark's own, line by line as tshark
+    /// printed it (its pointers under a filter stay in place), without its root warning.
+    pub fn check_arguments(&self, filter: Option<&str>) -> Result<(), Fatal> {
+        let rejected = match (filter, self.options.is_empty()) {
+            (None, true) => return Ok(()),
+            (Some(_), true) => "invalid display filter",
+            (None, false) => "invalid -d or --preference",
+            (Some(_), false) => "invalid display filter, -d or --preference",
+        };
         let mut child = self
             .command()
-            .args(["-n", "-r", "-", "-Y", filter])
+            .args(["-n", "-r", "-"])
+            .args(filter.map(|filter| ["-Y", filter]).into_iter().flatten())
+            .args(&self.options)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -232,7 +250,7 @@ impl Tshark {
                 Fatal::Environment(format!("cannot run {}: {error}", self.program.display()))
             })?;
         let mut stdin = child.stdin.take().expect("stdin is piped");
-        // tshark stops before reading when the filter does not compile: a broken pipe is fine.
+        // tshark stops before reading when an argument is wrong: a broken pipe is fine.
         let _ = stdin.write_all(&EMPTY_PCAP);
         drop(stdin);
         let output = child.wait_with_output().map_err(|error| {
@@ -243,9 +261,7 @@ impl Tshark {
         }
         let message = tshark_lines(&String::from_utf8_lossy(&output.stderr))
             .unwrap_or_else(|| format!("tshark rejected it without a word ({})", output.status));
-        Err(Fatal::Usage(format!(
-            "invalid display filter; tshark says:\n{message}"
-        )))
+        Err(Fatal::Usage(format!("{rejected}; tshark says:\n{message}")))
     }
 
     /// The connections (`tcp.stream` numbers) of `capture` with at least one packet matching the
@@ -335,6 +351,7 @@ impl Tshark {
             .arg(&capture)
             .arg("-Y")
             .arg(display_filter(filter))
+            .args(&self.options)
             .args(args);
         let mut child = command
             .stdout(Stdio::piped())
