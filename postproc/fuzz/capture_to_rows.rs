@@ -10,7 +10,8 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use tcpwave_cli::model::fold::{Connections, Finished};
+use tcpwave_cli::model::finished::Finished;
+use tcpwave_cli::model::fold::Connections;
 use tcpwave_cli::render::rows::{Format, RowWriter};
 use tcpwave_cli::run::native::{self, NativeRun};
 

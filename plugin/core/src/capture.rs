@@ -5,7 +5,7 @@
 //! So the first pass computes each frame's labels once ([`Capture::observe_frame`]) and every pass
 //! renders from them ([`Capture::views`]).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::connection::{
     AnomalySet, Answer, Connection, HandshakeTimes, Label, Observation, Sent, Step,
@@ -21,7 +21,7 @@ pub struct Capture {
     /// The first TCP layer's label, indexed by frame number.
     labels: ChunkedVec<Label>,
     /// Labels of second and later TCP layers (tunnels), which few frames have.
-    later_layers: HashMap<u32, Vec<Label>>,
+    later_layers: FxHashMap<u32, Vec<Label>>,
     /// In frame order, so a frame's answers are found by binary search.
     answers: ChunkedVec<Answer>,
     connections: ChunkedVec<Connection>,
@@ -131,7 +131,7 @@ impl Capture {
 #[derive(Debug, Default)]
 pub struct LiveCapture {
     /// Boxed: a map's table has room for up to twice its entries, and a connection is large.
-    open: HashMap<u32, Box<Connection>>,
+    open: FxHashMap<u32, Box<Connection>>,
 }
 
 impl LiveCapture {

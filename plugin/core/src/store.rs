@@ -122,7 +122,7 @@ mod tests {
 #[derive(Debug, Default)]
 pub struct DenseIndex {
     table: Vec<u32>,
-    far: std::collections::HashMap<u32, u32>,
+    far: rustc_hash::FxHashMap<u32, u32>,
 }
 
 /// A number at most this far past the table's end extends it; one further goes to the map.

@@ -9,7 +9,7 @@ use anyhow::Result;
 use crate::commands::captures::{outcome, prepare};
 use crate::commands::cli::ReportArgs;
 use crate::commands::outcome::Outcome;
-use crate::model::fold::Finished;
+use crate::model::finished::Finished;
 use crate::model::row::Row;
 use crate::render::colour::colour_verdicts_here;
 use crate::render::html::Page;

@@ -14,9 +14,12 @@
 //! When asked, each connection also draws its [`Ladder`], which keeps the handshake and teardown
 //! packets and counts the others.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::mem;
 
+use rustc_hash::FxHashMap;
+
+use crate::model::finished::Finished;
 use crate::model::in_order::InOrder;
 use crate::model::ladder::Ladder;
 use crate::model::packet::LabelledPacket;
@@ -26,13 +29,6 @@ use crate::model::zeek::{ZeekConnection, ZeekSegment};
 use crate::vocab::seconds::Seconds;
 use tcpwave_core::roles::first_sender_side;
 use tcpwave_core::{Anomaly, AnomalySet, Flags, HandshakeVerdict, Side, TeardownVerdict};
-
-/// A connection handed out: its row, and its ladder when ladders were asked for.
-#[derive(Debug)]
-pub struct Finished {
-    pub row: Row,
-    pub ladder: Option<Ladder>,
-}
 
 #[derive(Debug)]
 struct OpenConnection {
@@ -226,7 +222,7 @@ pub struct Connections {
     file: String,
     draw_ladders: bool,
     /// Boxed: the map's table holds room for more entries than it has, and a connection is large.
-    open: HashMap<u64, Box<OpenConnection>>,
+    open: FxHashMap<u64, Box<OpenConnection>>,
     /// Connections seen closing, oldest first, with the time of the packet that closed them.
     closing: VecDeque<(Seconds, u64)>,
     /// Streams whose rows were handed out already.
@@ -243,7 +239,7 @@ impl Connections {
         Connections {
             file: file.to_owned(),
             draw_ladders,
-            open: HashMap::new(),
+            open: FxHashMap::default(),
             closing: VecDeque::new(),
             done: StreamSet::default(),
             waiting: InOrder::default(),

@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::mem;
 
-use crate::model::fold::Finished;
+use crate::model::finished::Finished;
 use crate::model::row::Row;
 
 /// Rows kept in memory before they are written to a run: under a megabyte (a few rows in unit

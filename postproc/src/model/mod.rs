@@ -2,6 +2,7 @@
 //! with Zeek's conn_state and history, and the tallies and ladders built from rows and packets.
 
 pub mod clock;
+pub mod finished;
 pub mod fold;
 pub mod in_order;
 pub mod ladder;

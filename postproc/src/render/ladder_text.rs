@@ -72,7 +72,8 @@ fn fill(text: &str, filler: char, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::fold::{Connections, Finished};
+    use crate::model::finished::Finished;
+    use crate::model::fold::Connections;
     use crate::model::ladder::MAX_ARROWS;
     use crate::model::packet::LabelledPacket;
     use crate::run::tshark::field_line::tests::line;

@@ -18,7 +18,8 @@ use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::model::clock::ClockCheck;
-use crate::model::fold::{Connections, Finished};
+use crate::model::finished::Finished;
+use crate::model::fold::Connections;
 use crate::run::engine::Engine;
 
 /// What the caller is told, on its own thread.

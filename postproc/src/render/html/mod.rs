@@ -23,7 +23,7 @@ use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use crate::model::fold::Finished;
+use crate::model::finished::Finished;
 use crate::model::tally::Tally;
 use crate::vocab::words::plural;
 use markup::{escape, readable_duration};
