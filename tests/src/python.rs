@@ -29,13 +29,21 @@ fn run(command: &mut Command) -> bool {
 /// is marked complete only once every package is in, so a run cut short is redone.
 pub fn python_with(packages: &[&str]) -> PathBuf {
     static MAKING: Mutex<()> = Mutex::new(());
-    let _one_at_a_time = MAKING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _one_at_a_time = MAKING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut sorted = packages.to_vec();
     sorted.sort_unstable();
     let name: String = sorted
         .join("-")
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let venv = cache_dir().join(format!("python-{name}"));
     let python = venv.join("bin/python");

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
@@ -12,9 +12,11 @@ use crate::commands::outcome::Outcome;
 use crate::model::fold::Finished;
 use crate::model::row::Row;
 use crate::render::html::Page;
-use crate::render::output_file::{open_output, stdout_is_terminal};
+use crate::render::output_file::{open_output, stdout_is_terminal, PendingFile};
+use crate::render::parquet::ParquetRows;
 use crate::render::rows::{Format, RowWriter};
-use crate::run::jobs::{self, Event};
+use crate::run::jobs::{self, Event, Finish};
+use crate::vocab::fatal::Fatal;
 
 /// Where the connections go.
 enum Destination {
@@ -27,18 +29,37 @@ enum Destination {
     },
     /// Boxed: a page is much larger than a row writer.
     Page(Box<Page<Box<dyn Write>>>),
+    /// One row group per capture; a file is written under a temporary name, renamed at the end.
+    Parquet {
+        rows: Box<ParquetRows<Box<dyn Write + Send>>>,
+        file: Option<PendingFile>,
+    },
 }
 
 impl Destination {
-    fn new(out: Box<dyn Write>, format: Format, captures: &[PathBuf]) -> io::Result<Self> {
+    fn new(format: Format, output: Option<&Path>, captures: &[PathBuf]) -> Result<Self> {
         Ok(match format {
-            Format::Html => Destination::Page(Box::new(Page::new(out, captures)?)),
+            Format::Html => Destination::Page(Box::new(Page::new(open_output(output)?, captures)?)),
             Format::Table => Destination::Table {
-                writer: RowWriter::new(out, format),
+                writer: RowWriter::new(open_output(output)?, format),
                 held: HashMap::new(),
             },
             Format::Csv | Format::Json | Format::Jsonl => {
-                Destination::Rows(RowWriter::new(out, format))
+                Destination::Rows(RowWriter::new(open_output(output)?, format))
+            }
+            Format::Parquet => {
+                let (out, file): (Box<dyn Write + Send>, _) = match output {
+                    Some(path) => {
+                        let file = PendingFile::create(path)?;
+                        (Box::new(file.file()?), Some(file))
+                    }
+                    // Not a terminal: `run` refused that.
+                    None => (Box::new(io::BufWriter::new(io::stdout())), None),
+                };
+                Destination::Parquet {
+                    rows: Box::new(ParquetRows::new(out)?),
+                    file,
+                }
             }
         })
     }
@@ -52,6 +73,7 @@ impl Destination {
                 Ok(())
             }
             Destination::Page(page) => page.connection(finished),
+            Destination::Parquet { rows, .. } => rows.connection(&finished.row),
         }
     }
 
@@ -66,6 +88,7 @@ impl Destination {
                 page.capture_done(file, problem);
                 Ok(())
             }
+            Destination::Parquet { rows, .. } => rows.capture_done(file),
         }
     }
 
@@ -73,15 +96,25 @@ impl Destination {
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Destination::Rows(writer) | Destination::Table { writer, .. } => writer.flush(),
-            // The page is written at the end.
-            Destination::Page(_) => Ok(()),
+            // The page is written at the end; a row group when its capture ends.
+            Destination::Page(_) | Destination::Parquet { .. } => Ok(()),
         }
     }
 
-    fn finish(self) -> io::Result<()> {
+    fn finish(self, finish: &Finish) -> io::Result<()> {
         match self {
             Destination::Rows(writer) | Destination::Table { writer, .. } => writer.finish(),
             Destination::Page(page) => page.finish(),
+            // Interrupted: no footer, so no file that passes for a whole report (the temporary
+            // file is removed as `file` drops).
+            Destination::Parquet { .. } if matches!(finish, Finish::Interrupted) => Ok(()),
+            Destination::Parquet { rows, file } => {
+                rows.finish()?;
+                match file {
+                    Some(file) => file.commit(),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
@@ -94,9 +127,16 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         } else {
             Format::Csv
         });
+    if format == Format::Parquet && stdout_is_terminal(args.capture.output.as_deref()) {
+        return Err(Fatal::Usage(
+            "--format parquet writes binary data: name a file with -o FILE, or redirect the output"
+                .to_owned(),
+        )
+        .into());
+    }
     let prepared = prepare(&args.capture)?;
-    let out = open_output(args.capture.output.as_deref())?;
-    let mut destination = Destination::new(out, format, &prepared.captures)?;
+    let mut destination =
+        Destination::new(format, args.capture.output.as_deref(), &prepared.captures)?;
     let mut failed = prepared.failed;
     let notes = prepared.notes.clone();
     let finish = jobs::run(
@@ -123,6 +163,6 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         },
     )?;
     notes.done();
-    destination.finish()?;
+    destination.finish(&finish)?;
     Ok(outcome(finish, failed))
 }

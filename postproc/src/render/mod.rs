@@ -1,8 +1,9 @@
-//! What the commands print: rows as a table, CSV or JSON, tallies as text, a ladder as text, and
+//! What the commands print: rows as a table, CSV, JSON or Parquet, tallies as text, a ladder as text, and
 //! the whole report as one HTML page.
 
 pub mod html;
 pub mod ladder_text;
 pub mod output_file;
+pub mod parquet;
 pub mod rows;
 pub mod summary_text;
