@@ -226,6 +226,9 @@ impl<W: Write + Send> ParquetRows<W> {
         let properties = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            // Exact minimum and maximum of `file` (paths are often longer than the default 64
+            // bytes), so a reader skips the row groups of other captures.
+            .set_statistics_truncate_length(None)
             .set_created_by(format!("tcpwave {}", env!("CARGO_PKG_VERSION")))
             .build();
         let writer = ArrowWriter::try_new(out, Arc::clone(&schema), Some(properties))
