@@ -107,7 +107,15 @@ impl Destination {
             Destination::Page(page) => page.finish(),
             // Interrupted: no footer, so no file that passes for a whole report (the temporary
             // file is removed as `file` drops).
-            Destination::Parquet { .. } if matches!(finish, Finish::Interrupted) => Ok(()),
+            Destination::Parquet { file, .. } if matches!(finish, Finish::Interrupted) => {
+                if let Some(file) = file {
+                    eprintln!(
+                        "tcpwave: interrupted, so {} is not written",
+                        file.path().display()
+                    );
+                }
+                Ok(())
+            }
             Destination::Parquet { rows, file } => {
                 rows.finish()?;
                 match file {

@@ -59,6 +59,11 @@ impl PendingFile {
         })
     }
 
+    /// The name the file gets once committed.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// The temporary file, to write to.
     pub fn file(&self) -> io::Result<File> {
         self.temp.as_file().try_clone()
@@ -78,5 +83,53 @@ impl PendingFile {
                 ),
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_pending_file_appears_only_when_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.parquet");
+        fs::write(&path, "older").unwrap();
+
+        let pending = PendingFile::create(&path).unwrap();
+        pending.file().unwrap().write_all(b"abandoned").unwrap();
+        let temporary = names(dir.path());
+        assert_eq!(temporary.len(), 2);
+        assert!(temporary[0].starts_with(".report.parquet.") && temporary[0].ends_with(".partial"));
+        drop(pending);
+        assert_eq!(names(dir.path()), ["report.parquet"]);
+        assert_eq!(fs::read_to_string(&path).unwrap(), "older");
+
+        let pending = PendingFile::create(&path).unwrap();
+        pending.file().unwrap().write_all(b"newer").unwrap();
+        pending.commit().unwrap();
+        assert_eq!(names(dir.path()), ["report.parquet"]);
+        assert_eq!(fs::read_to_string(&path).unwrap(), "newer");
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
+    }
+
+    #[test]
+    fn a_pending_file_in_a_missing_folder_is_a_usage_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = PendingFile::create(&dir.path().join("missing/report.parquet"))
+            .err()
+            .unwrap();
+        assert!(matches!(error, Fatal::Usage(ref text) if text.contains("missing/report.parquet")));
     }
 }
