@@ -162,7 +162,8 @@ impl Kind {
         match self {
             Kind::Text => Builder::Text(Levels::default()),
             Kind::Port => Builder::Int32(Levels::default()),
-            Kind::Count | Kind::Timestamp => Builder::Int64(Levels::default()),
+            Kind::Count => Builder::Int64(Levels::default()),
+            Kind::Timestamp => Builder::Timestamp(Levels::default()),
             Kind::Seconds => Builder::Double(Levels::default()),
             Kind::Steps => Builder::Steps(Levels::default()),
             Kind::Words => Builder::Words(Levels::default()),
@@ -256,6 +257,8 @@ enum Builder {
     Text(Levels<ByteArray>),
     Int32(Levels<i32>),
     Int64(Levels<i64>),
+    /// Microseconds.
+    Timestamp(Levels<i64>),
     Double(Levels<f64>),
     Steps(Levels<i32>),
     Words(Levels<ByteArray>),
@@ -277,7 +280,7 @@ impl Builder {
             (Builder::Int64(levels), Cell::Count(count)) => {
                 levels.value(i64::try_from(count).map_err(|_| format!("{count} is too large"))?)
             }
-            (Builder::Int64(levels), Cell::Time(time)) => levels.value(time.as_micros()),
+            (Builder::Timestamp(levels), Cell::Time(time)) => levels.value(time.as_micros()),
             (Builder::Double(levels), Cell::Time(time)) => levels.value(time.as_f64()),
             (Builder::Steps(levels), Cell::Steps(steps)) => {
                 levels.list(steps.iter().map(|&step| i32::from(step)))
@@ -288,7 +291,7 @@ impl Builder {
             (Builder::Text(levels), Cell::Absent) => levels.null(),
             (Builder::Words(levels), Cell::Absent) => levels.null_list(),
             (Builder::Int32(levels), Cell::Absent) => levels.null(),
-            (Builder::Int64(levels), Cell::Absent) => levels.null(),
+            (Builder::Int64(levels) | Builder::Timestamp(levels), Cell::Absent) => levels.null(),
             (Builder::Double(levels), Cell::Absent) => levels.null(),
             (Builder::Steps(levels), Cell::Absent) => levels.null_list(),
             (_, cell) => return Err(format!("{cell:?} does not fit its Parquet type")),
@@ -311,9 +314,10 @@ impl Builder {
             (Builder::Steps(levels), ColumnWriter::Int32ColumnWriter(column)) => {
                 levels.write(column, true)
             }
-            (Builder::Int64(levels), ColumnWriter::Int64ColumnWriter(column)) => {
-                levels.write(column, false)
-            }
+            (
+                Builder::Int64(levels) | Builder::Timestamp(levels),
+                ColumnWriter::Int64ColumnWriter(column),
+            ) => levels.write(column, false),
             (Builder::Double(levels), ColumnWriter::DoubleColumnWriter(column)) => {
                 levels.write(column, false)
             }
@@ -546,6 +550,16 @@ mod tests {
             ["\"retransmission\"", "\"half_close\""]
         );
         assert_eq!(list(&records[0], "anomalies"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_value_that_does_not_fit_is_an_error_not_a_panic() {
+        let mut port = Kind::Port.builder();
+        assert!(port.append(Cell::Count(65_535)).is_ok());
+        assert!(port.append(Cell::Count(1 << 40)).is_err());
+        assert!(port.append(Cell::Text("80")).is_err());
+        assert!(Kind::Count.builder().append(Cell::Count(u64::MAX)).is_err());
+        assert!(Kind::Seconds.builder().append(Cell::Count(1)).is_err());
     }
 
     #[test]
