@@ -108,6 +108,27 @@ fn one_row_group_per_capture_and_no_leftovers() {
     assert_eq!(left, ["report.parquet"], "no temporary file is left");
 }
 
+/// Parquet to a terminal is a usage error (exit status 2) that says what to do. The terminal is
+/// `script`'s (util-linux, in Debian's essential bsdutils).
+#[test]
+fn parquet_to_a_terminal_is_a_usage_error() {
+    let command = format!(
+        "'{}' report --engine native '{}' --format parquet",
+        env!("CARGO_BIN_EXE_tcpwave"),
+        sample().display()
+    );
+    let output = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .expect("run script");
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(2), "{shown}");
+    assert!(
+        shown.contains("--format parquet writes binary data: name a file with -o FILE"),
+        "{shown}"
+    );
+}
+
 /// Seconds with six decimals, as the CSV writes them, in microseconds.
 fn micros(text: &str) -> i64 {
     let (whole, fraction) = text.split_once('.').expect("six decimals");
