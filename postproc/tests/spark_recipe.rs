@@ -47,11 +47,20 @@ fn spark_recipe_reports_the_kernel_captures() {
         return;
     }
     if which("java").is_none() {
-        let status = Command::new("apt-get")
-            .args(["install", "-y", "-q", "openjdk-17-jre-headless"])
+        // The repository's setup script installs what is missing (apt-get update included).
+        let status = Command::new("bash")
+            .arg(workspace_root().join("scripts/setup.sh"))
+            .arg("openjdk-17-jre-headless")
             .status()
-            .expect("run apt-get");
-        assert!(status.success(), "apt-get install openjdk-17-jre-headless");
+            .expect("run scripts/setup.sh");
+        assert!(
+            status.success(),
+            "scripts/setup.sh openjdk-17-jre-headless failed"
+        );
+        assert!(
+            which("java").is_some(),
+            "java is on PATH after installing it"
+        );
     }
     let python = python_with(&[PYSPARK]);
     let tcpwave = env!("CARGO_BIN_EXE_tcpwave");
