@@ -11,7 +11,8 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use common::{captures_dir, csv_rows, workspace_root};
 use parquet::file::reader::{FileReader, SerializedFileReader};
@@ -101,6 +102,46 @@ fn one_row_group_per_capture_and_no_leftovers() {
     let mut per_capture: Vec<u64> = counts_by(&expected, "file").into_values().collect();
     per_capture.sort_unstable();
     assert_eq!(groups, per_capture, "rows per row group, rows per capture");
+    let left: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["report.parquet"], "no temporary file is left");
+}
+
+/// Ctrl-C writes no Parquet file: the file named keeps its older content, and the temporary one
+/// is removed. The run reads the tcpdump corpus four times over, one capture at a time, seconds
+/// of work, and is interrupted half a second in (after tcpwave installs its Ctrl-C handler).
+#[test]
+fn an_interrupted_run_leaves_no_parquet_file() {
+    let corpus = captures_dir().join("tcpdump");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.parquet");
+    fs::write(&out, "an older report, kept").unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_tcpwave"))
+        .args([
+            "report", "--engine", "native", "--jobs", "1", "--format", "parquet", "-o",
+        ])
+        .arg(&out)
+        .args([&corpus, &corpus, &corpus, &corpus])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run tcpwave");
+    std::thread::sleep(Duration::from_millis(500));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -INT");
+    let output = child.wait_with_output().expect("wait for tcpwave");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains(&format!("interrupted, so {} is not written", out.display())),
+        "{stderr}"
+    );
+    assert_eq!(fs::read_to_string(&out).unwrap(), "an older report, kept");
     let left: Vec<_> = fs::read_dir(dir.path())
         .unwrap()
         .map(|entry| entry.unwrap().file_name())
