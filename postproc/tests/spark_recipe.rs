@@ -1,8 +1,9 @@
 //! The Spark recipe (postproc/contrib/spark/tcpwave_spark.py) run by PySpark in local mode,
 //! `local[2]`, over the kernel captures: its Parquet dataset, counted by handshake verdict with
-//! Spark SQL, matches the single-machine CSV report; a capture tcpwave cannot read fails the job
-//! with its name. PySpark comes from pip and Java from Debian's openjdk-17-jre-headless (installed
-//! when missing), so this runs only with `TCPWAVE_SYSTEM_TESTS=1`.
+//! Spark SQL, matches the single-machine CSV report, and Spark reads its columns typed; a capture
+//! tcpwave cannot read fails the job with its name. PySpark comes from pip and Java from Debian's
+//! openjdk-17-jre-headless (installed when missing), so this runs only with
+//! `TCPWAVE_SYSTEM_TESTS=1`.
 
 mod common;
 
@@ -31,11 +32,13 @@ spark = (SparkSession.builder.master("local[2]")
          .getOrCreate())
 spark.sparkContext.setLogLevel("ERROR")
 code = tcpwave_spark.main(["--tcpwave", tcpwave, "--paths-file", paths_file, out])
-spark.read.parquet(out).createOrReplaceTempView("connections")
+dataset = spark.read.parquet(out)
+dataset.createOrReplaceTempView("connections")
 counts = spark.sql("SELECT handshake, count(*) FROM connections GROUP BY handshake").collect()
 bad_code = tcpwave_spark.main(["--tcpwave", tcpwave, bad_out, bad_capture])
 print(json.dumps({
     "code": code,
+    "types": dict(dataset.dtypes),
     "by_handshake": {"" if key is None else key: n for key, n in counts},
     "bad_code": bad_code,
 }))
@@ -129,6 +132,18 @@ fn spark_recipe_reports_the_kernel_captures() {
     let by_handshake: BTreeMap<String, u64> =
         serde_json::from_value(seen["by_handshake"].clone()).unwrap();
     assert_eq!(by_handshake, expected, "Spark SQL's counts, the CSV's");
+    // Integers as integers (not decimals), the start as a timestamp, lists as arrays.
+    for (column, kind) in [
+        ("start", "timestamp"),
+        ("stream", "bigint"),
+        ("orig_p", "int"),
+        ("packets", "bigint"),
+        ("handshake_rtt", "double"),
+        ("handshake_steps", "array<int>"),
+        ("anomalies", "array<string>"),
+    ] {
+        assert_eq!(seen["types"][column], kind, "Spark's type of {column}");
+    }
     let mut files: Vec<String> = fs::read_dir(&out)
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
