@@ -139,6 +139,7 @@ Examples:
   tcpwave report trace.pcap
   tcpwave report captures/ --format html -o report.html
   tcpwave report captures/ --format jsonl -o rows.jsonl
+  tcpwave report captures/ --format parquet -o reports/today.parquet
   tcpwave report -Y 'ip.addr == 10.0.0.5' --format csv day*.pcapng > rows.csv
   tcpdump -w - -c 100 port 443 | tcpwave report -")
     )]

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
@@ -13,9 +13,11 @@ use crate::model::finished::Finished;
 use crate::model::row::Row;
 use crate::render::colour::colour_verdicts_here;
 use crate::render::html::Page;
-use crate::render::output_file::{open_output_beside, stdout_is_terminal};
+use crate::render::output_file::{open_output_beside, stdout_is_terminal, PendingFile};
+use crate::render::parquet::ParquetRows;
 use crate::render::rows::{Format, RowWriter};
-use crate::run::jobs::{self, Event};
+use crate::run::jobs::{self, Event, Finish, Notes};
+use crate::vocab::fatal::Fatal;
 
 /// Where the connections go.
 enum Destination {
@@ -28,25 +30,45 @@ enum Destination {
     },
     /// Boxed: a page is much larger than a row writer.
     Page(Box<Page<Box<dyn Write>>>),
+    /// One row group per capture; a file is written under a temporary name, renamed at the end.
+    Parquet {
+        rows: Box<ParquetRows<Box<dyn Write + Send>>>,
+        file: Option<PendingFile>,
+    },
 }
 
 impl Destination {
     fn new(
-        out: Box<dyn Write>,
         format: Format,
+        output: Option<&Path>,
         captures: &[PathBuf],
         colour: bool,
-    ) -> io::Result<Self> {
+        notes: &Notes,
+    ) -> Result<Self> {
+        let text = || open_output_beside(output, notes);
         Ok(match format {
-            Format::Html => Destination::Page(Box::new(Page::new(out, captures)?)),
+            Format::Html => Destination::Page(Box::new(Page::new(text()?, captures)?)),
             Format::Table => Destination::Table {
-                writer: RowWriter::new(out, format).coloured(colour),
+                writer: RowWriter::new(text()?, format).coloured(colour),
                 held: HashMap::new(),
             },
-            Format::Csv | Format::Json | Format::Jsonl => {
-                Destination::Rows(RowWriter::new(out, format))
+            Format::Csv | Format::Json | Format::Jsonl | Format::Zeek | Format::ZeekJson => {
+                Destination::Rows(RowWriter::new(text()?, format))
             }
-            Format::Zeek | Format::ZeekJson => Destination::Rows(RowWriter::new(out, format)),
+            Format::Parquet => {
+                let (out, file): (Box<dyn Write + Send>, _) = match output {
+                    Some(path) => {
+                        let file = PendingFile::create(path)?;
+                        (Box::new(file.file()?), Some(file))
+                    }
+                    // Not a terminal: `run` refused that.
+                    None => (Box::new(io::BufWriter::new(io::stdout())), None),
+                };
+                Destination::Parquet {
+                    rows: Box::new(ParquetRows::new(out)?),
+                    file,
+                }
+            }
         })
     }
 
@@ -59,6 +81,7 @@ impl Destination {
                 Ok(())
             }
             Destination::Page(page) => page.connection(finished),
+            Destination::Parquet { rows, .. } => rows.connection(&finished.row),
         }
     }
 
@@ -73,6 +96,7 @@ impl Destination {
                 page.capture_done(file, problem);
                 Ok(())
             }
+            Destination::Parquet { rows, .. } => rows.capture_done(file),
         }
     }
 
@@ -80,15 +104,33 @@ impl Destination {
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Destination::Rows(writer) | Destination::Table { writer, .. } => writer.flush(),
-            // The page is written at the end.
-            Destination::Page(_) => Ok(()),
+            // The page is written at the end; a row group when its capture ends.
+            Destination::Page(_) | Destination::Parquet { .. } => Ok(()),
         }
     }
 
-    fn finish(self) -> io::Result<()> {
+    fn finish(self, finish: &Finish) -> io::Result<()> {
         match self {
             Destination::Rows(writer) | Destination::Table { writer, .. } => writer.finish(),
             Destination::Page(page) => page.finish(),
+            // Interrupted: no footer, so no file that passes for a whole report (the temporary
+            // file is removed as `file` drops).
+            Destination::Parquet { file, .. } if matches!(finish, Finish::Interrupted) => {
+                if let Some(file) = file {
+                    eprintln!(
+                        "tcpwave: interrupted, so {} is not written",
+                        file.path().display()
+                    );
+                }
+                Ok(())
+            }
+            Destination::Parquet { rows, file } => {
+                rows.finish()?;
+                match file {
+                    Some(file) => file.commit(),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
@@ -101,10 +143,22 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         } else {
             Format::Csv
         });
+    if format == Format::Parquet && stdout_is_terminal(args.capture.output.as_deref()) {
+        return Err(Fatal::Usage(
+            "--format parquet writes binary data: name a file with -o FILE, or redirect the output"
+                .to_owned(),
+        )
+        .into());
+    }
     let prepared = prepare(&args.capture)?;
-    let out = open_output_beside(args.capture.output.as_deref(), &prepared.notes)?;
     let colour = colour_verdicts_here(format == Format::Table, args.capture.output.as_deref());
-    let mut destination = Destination::new(out, format, &prepared.captures, colour)?;
+    let mut destination = Destination::new(
+        format,
+        args.capture.output.as_deref(),
+        &prepared.captures,
+        colour,
+        &prepared.notes,
+    )?;
     let mut failed = prepared.failed;
     let notes = prepared.notes.clone();
     let finish = jobs::run(
@@ -131,6 +185,6 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         },
     )?;
     notes.done();
-    destination.finish()?;
+    destination.finish(&finish)?;
     Ok(outcome(finish, failed))
 }

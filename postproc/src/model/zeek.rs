@@ -1214,7 +1214,7 @@ mod tests {
             (O, ACK | PSH, 2, 10, 10),
         ];
         // 100 retransmissions of the same segment: letters at the 1st, 10th and 100th.
-        packets.extend(std::iter::repeat((O, ACK | PSH, 2, 10, 10)).take(100));
+        packets.extend(std::iter::repeat_n((O, ACK | PSH, 2, 10, 10), 100));
         let conn = run(&packets);
         assert_eq!(conn.history(), "ShDTTT");
         let mut packets = vec![
@@ -1222,7 +1222,7 @@ mod tests {
             (R, SYN | ACK, 9, 2, 0),
             (O, ACK | PSH, 2, 10, 10),
         ];
-        packets.extend(std::iter::repeat((O, ACK | PSH, 2, 10, 10)).take(99));
+        packets.extend(std::iter::repeat_n((O, ACK | PSH, 2, 10, 10), 99));
         assert_eq!(run(&packets).history(), "ShDTT");
     }
 
@@ -1472,7 +1472,7 @@ mod tests {
     #[test]
     fn retransmission_letters_follow_the_packets_own_letters() {
         let mut packets = vec![(O, ACK | PSH, 2, 10, 10)];
-        packets.extend(std::iter::repeat((O, ACK | PSH, 2, 10, 10)).take(99));
+        packets.extend(std::iter::repeat_n((O, ACK | PSH, 2, 10, 10), 99));
         // The FIN sent with the retransmitted data reaches one octet past it: not a
         // retransmission, so only the repeat of that FIN segment is the 100th.
         packets.push((O, FIN | ACK | PSH, 2, 10, 10));

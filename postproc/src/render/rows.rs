@@ -1,5 +1,5 @@
 //! Writing rows as a table, CSV, a JSON array, JSON lines or a Zeek conn.log (TSV or JSON, in
-//! `zeek_log.rs`; the HTML page is `html/`).
+//! `zeek_log.rs`; the HTML page is `html/`, Parquet `parquet.rs`).
 //!
 //! Every row is formatted completely first (into a buffer kept for the next one) and then written
 //! in one go, so an interrupted run leaves whole rows only. The output is buffered: the caller
@@ -32,6 +32,11 @@ pub enum Format {
     Zeek,
     /// Zeek's conn.log as Zeek writes it in JSON: one object per line
     ZeekJson,
+    /// Apache Parquet, typed columns for DuckDB, Polars, pandas or Spark (needs -o FILE or a
+    /// redirected output): start a UTC timestamp (microseconds), ports and counts integers,
+    /// durations and RTTs double seconds (Parquet has no duration type), steps lists of integers,
+    /// anomalies a list of words, absent values null; one row group per capture
+    Parquet,
 }
 
 pub struct RowWriter<W: Write> {
@@ -120,6 +125,7 @@ impl<W: Write> RowWriter<W> {
             }
             Format::Table => unreachable!("tables are written a capture at a time"),
             Format::Html => unreachable!("pages are written by html::Page"),
+            Format::Parquet => unreachable!("Parquet is written by parquet::ParquetRows"),
         }
         Ok(())
     }

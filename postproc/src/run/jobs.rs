@@ -268,7 +268,7 @@ fn read_capture(
     let selected = |finished: &Finished| {
         selection
             .as_ref()
-            .map_or(true, |streams| streams.contains(finished.row.stream))
+            .is_none_or(|streams| streams.contains(finished.row.stream))
     };
     let mut connections = Connections::new(&path.display().to_string(), draw_ladders);
     let mut rows = 0usize;

@@ -60,6 +60,18 @@ impl Seconds {
         })
     }
 
+    /// Whole microseconds, rounded as [`Display`](fmt::Display) rounds them (half away from
+    /// zero), so a Parquet timestamp shows the same instant as the CSV.
+    pub fn as_micros(self) -> i64 {
+        // At most i64::MAX / 1000 + 1: the cast back to i64 cannot wrap.
+        let micros = ((self.nanos.unsigned_abs() + 500) / 1000) as i64;
+        if self.nanos < 0 {
+            -micros
+        } else {
+            micros
+        }
+    }
+
     pub fn saturating_sub(self, earlier: Seconds) -> Seconds {
         Seconds {
             nanos: self.nanos.saturating_sub(earlier.nanos),
@@ -115,6 +127,28 @@ mod tests {
             "decimals past the ninth are dropped"
         );
         assert_eq!(Seconds::parse("9223372036854775808"), None, "too large");
+    }
+
+    #[test]
+    fn micros_round_as_printed() {
+        for nanos in [
+            0,
+            45_499,
+            45_500,
+            -45_500,
+            1_700_000_000_000_000_500,
+            i64::MIN,
+        ] {
+            let seconds = Seconds::from_nanos(nanos);
+            let micros = seconds.as_micros();
+            let printed = format!(
+                "{}{}.{:06}",
+                if micros < 0 { "-" } else { "" },
+                micros.unsigned_abs() / 1_000_000,
+                micros.unsigned_abs() % 1_000_000
+            );
+            assert_eq!(printed, seconds.to_string(), "{nanos} ns");
+        }
     }
 
     #[test]
