@@ -167,6 +167,30 @@ fn a_capture_without_tcp_is_named_and_others_reported() {
     assert_eq!(rows[0]["conn_state"], "SF");
 }
 
+/// `report --format csv` of `capture` with `engine`, which must succeed, and its one warning
+/// about impossible timestamps.
+fn report_with_clock_warning(engine: &str, capture: &Path) -> (Output, String) {
+    let output = tcpwave(
+        plugin_tshark(),
+        &[
+            "report",
+            "--engine",
+            engine,
+            "--format",
+            "csv",
+            capture.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{engine}: {}",
+        stderr(&output)
+    );
+    let warning = clock_warning(&output, capture);
+    (output, warning)
+}
+
 /// The one warning about impossible timestamps of `capture`, from `output`'s stderr.
 fn clock_warning(output: &Output, capture: &Path) -> String {
     let message = stderr(output);
@@ -200,26 +224,8 @@ fn time_going_backwards_is_warned_about_by_both_engines() {
         base + 1,
     ];
     write_pcap(&capture, &connection_frames(), &times);
-    let tshark = plugin_tshark();
     for engine in ["native", "tshark"] {
-        let output = tcpwave(
-            tshark,
-            &[
-                "report",
-                "--engine",
-                engine,
-                "--format",
-                "csv",
-                capture.to_str().unwrap(),
-            ],
-        );
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{engine}: {}",
-            stderr(&output)
-        );
-        let warning = clock_warning(&output, &capture);
+        let (output, warning) = report_with_clock_warning(engine, &capture);
         assert!(
             warning.contains("frames 2, 7 timed earlier than the frame before"),
             "{engine}: {warning}"
@@ -295,26 +301,8 @@ fn times_before_1970_are_warned_about_by_both_engines() {
     let capture = dir.path().join("before_1970.pcapng");
     let micros: Vec<u64> = (1..=7).map(|second| second * 1_000_000).collect();
     write_pcapng_with_offset(&capture, &connection_frames(), &micros, -86_400);
-    let tshark = plugin_tshark();
     for engine in ["native", "tshark"] {
-        let output = tcpwave(
-            tshark,
-            &[
-                "report",
-                "--engine",
-                engine,
-                "--format",
-                "csv",
-                capture.to_str().unwrap(),
-            ],
-        );
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{engine}: {}",
-            stderr(&output)
-        );
-        let warning = clock_warning(&output, &capture);
+        let (_, warning) = report_with_clock_warning(engine, &capture);
         assert!(
             warning.contains("frames 1, 2, 3 and 4 more timed before 1970"),
             "{engine}: {warning}"

@@ -8,3 +8,17 @@ pub struct Finished {
     pub row: Row,
     pub ladder: Option<Ladder>,
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::model::row::tests::sample;
+
+    /// The sample row of `stream`, without a ladder.
+    pub(crate) fn finished(stream: u64) -> Finished {
+        Finished {
+            row: sample(stream),
+            ladder: None,
+        }
+    }
+}

@@ -155,14 +155,8 @@ impl InOrder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::finished::tests::finished;
     use crate::model::row::tests::sample;
-
-    fn finished(stream: u64) -> Finished {
-        Finished {
-            row: sample(stream),
-            ladder: None,
-        }
-    }
 
     #[test]
     fn rows_come_out_in_stream_order_through_memory_and_runs() {

@@ -487,14 +487,7 @@ pub fn default_jobs() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::row::tests::sample;
-
-    fn finished(stream: u64) -> Finished {
-        Finished {
-            row: sample(stream),
-            ladder: None,
-        }
-    }
+    use crate::model::finished::tests::finished;
 
     fn batches(queue: &Queue) -> Vec<Vec<u64>> {
         std::iter::from_fn(|| queue.pop(Duration::ZERO))
