@@ -46,16 +46,19 @@ Columns (CSV and JSON carry them all; the table shows the main ones):
   packets, orig_bytes, resp_bytes
                                packets; payload bytes counted in sequence space as Zeek does
                                (retransmitted bytes are not counted twice)
+  orig_pkts, resp_pkts, orig_ip_bytes, resp_ip_bytes
+                               each side's packets and IP bytes (headers included), as in
+                               Zeek's conn.log
   repeats                      packets that repeat a step
   anomalies                    the plugin's expert kinds (tcpwave.expert.*) on the
                                connection's packets, space separated: ANOMALIES
   conn_state, history          as in Zeek's conn.log (S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0
                                RSTRH SH SHR OTH; history letters ShADadFfRrTtWwIiQq)
 
-Rows are written as connections end (5 s of capture time after their close, as in Zeek), the
-rest when the capture ends. Captures are read in parallel (--jobs): rows of different captures
-may interleave (the table shows each capture as one block, when it is finished); use --jobs 1 for
-input order.
+Output order is input order, in every format and whatever --jobs: the captures in the order
+given (a directory's in sorted order), a capture's connections by stream number. A row is ready
+once its connection has ended (5 s of capture time after its close, as in Zeek) and every lower
+stream's row is out; the rows that wait wait on disk past the first 1024, not in memory.
 
 --format html writes one self-contained page (inline CSS, JavaScript and SVG; it fetches
 nothing): the totals, verdict bar charts and a handshake RTT histogram, a table of every

@@ -1,6 +1,6 @@
 //! Rows as a Parquet file: one typed column per report column, one row group per capture.
 //!
-//! A capture's rows are gathered column by column (rows of captures read in parallel interleave)
+//! A capture's rows are gathered column by column, keyed by the capture,
 //! and written as one row group when the capture ends; a capture of more than
 //! [`ROW_GROUP_ROWS`] connections is written as several row groups of at most that many rows,
 //! so memory stays bounded.

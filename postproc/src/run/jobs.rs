@@ -58,7 +58,8 @@ const BATCH_DELAY: Duration = Duration::from_millis(100);
 
 /// How many messages a capture's queue holds before its worker waits: few while the caller's
 /// thread writes that capture (the worker would only pile rows up), many while an earlier capture
-/// is being written (the worker reads on: a capture's rows wait for the captures before it).
+/// is being written (the worker reads on: a capture's rows wait for the captures before it). The
+/// captures read ahead share [`AHEAD_MESSAGES`], so memory does not grow with --jobs.
 const HEAD_MESSAGES: usize = 64;
 const AHEAD_MESSAGES: usize = 2048;
 
@@ -68,14 +69,17 @@ struct Queue {
     changed: Condvar,
     /// Whether the caller's thread is writing this capture now.
     is_head: AtomicBool,
+    /// Messages held before the worker waits while another capture is written.
+    ahead_limit: usize,
 }
 
 impl Queue {
-    fn new() -> Self {
+    fn new(ahead_limit: usize) -> Self {
         Queue {
             messages: Mutex::new(VecDeque::new()),
             changed: Condvar::new(),
             is_head: AtomicBool::new(false),
+            ahead_limit,
         }
     }
 
@@ -90,7 +94,7 @@ impl Queue {
             let limit = if self.is_head.load(Ordering::SeqCst) {
                 HEAD_MESSAGES
             } else {
-                AHEAD_MESSAGES
+                self.ahead_limit
             };
             if messages.len() < limit {
                 break;
@@ -370,7 +374,10 @@ pub fn run(
     let next = Arc::new(AtomicUsize::new(0));
     let filter = Arc::new(filter);
     let mut connections = 0u64;
-    for _ in 0..jobs.clamp(1, total.max(1)) {
+    let workers = jobs.clamp(1, total.max(1));
+    // At most every worker but one reads ahead of the capture being written.
+    let ahead_limit = (AHEAD_MESSAGES / workers.saturating_sub(1).max(1)).max(HEAD_MESSAGES);
+    for _ in 0..workers {
         let (engine, notes, captures, next, filter, queues, interrupted) = (
             engine.clone(),
             notes.clone(),
@@ -387,7 +394,7 @@ pub fn run(
                 break;
             }
             let path = &captures[index];
-            let queue = Arc::new(Queue::new());
+            let queue = Arc::new(Queue::new(ahead_limit));
             if queues.send((index, Arc::clone(&queue))).is_err() {
                 break;
             }
@@ -500,7 +507,7 @@ mod tests {
 
     #[test]
     fn connections_go_in_batches_and_none_waits_long() {
-        let receiver = Arc::new(Queue::new());
+        let receiver = Arc::new(Queue::new(AHEAD_MESSAGES));
         let mut outbox = Outbox::new(Arc::clone(&receiver));
         for stream in 0..BATCH as u64 + 1 {
             outbox.push(finished(stream));
