@@ -278,7 +278,9 @@ pub struct CaptureArgs {
         long_help = "Which engine reads the captures. `native` reads pcap and pcapng files (and \
                      their .gz) itself and labels them with the plugin's own state machine, many \
                      times faster than tshark, with the same rows: Ethernet (with VLAN tags), \
-                     Linux cooked v1 and v2, raw IP and BSD loopback links, IPv4 and IPv6. \
+                     Linux cooked v1 and v2, raw IP and BSD loopback links, IPv4 and IPv6; \
+                     802.11 (bare or with radiotap), PPP and Cisco HDLC links when they carry \
+                     no TCP. \
                      `tshark` runs tshark with the plugin for every capture. `auto` (the default) \
                      reads natively, and with tshark the captures that need Wireshark's dissectors \
                      (tunnels, IP fragments carrying TCP, other link types), saying so on stderr, \

@@ -154,7 +154,119 @@ pub fn dissect(link_type: i32, data: &[u8], wire_len: usize) -> Dissection {
         },
         frames::IPV4 => ipv4(frame),
         frames::IPV6 => ipv6(frame),
+        frames::PPP => ppp(frame),
+        frames::C_HDLC => match data.get(2..4) {
+            Some(kind) => proven_without_tcp(
+                ether_type(u16::from_be_bytes([kind[0], kind[1]]), frame.from(4)),
+                "Cisco HDLC frames carrying IP",
+            ),
+            None => Dissection::NoTcp,
+        },
+        frames::IEEE802_11 => wifi(frame),
+        frames::IEEE802_11_RADIOTAP => match radiotap_len(data) {
+            Some(len) => wifi(frame.from(len)),
+            None => Dissection::NoTcp,
+        },
         other => Dissection::NeedsWireshark(format!("link type {other}")),
+    }
+}
+
+/// `dissection` where it proves the frame holds no TCP, else the capture goes to tshark: for
+/// links this reader opens only far enough to tell that.
+fn proven_without_tcp(dissection: Dissection, what: &str) -> Dissection {
+    match dissection {
+        Dissection::NoTcp => Dissection::NoTcp,
+        _ => Dissection::NeedsWireshark(what.to_owned()),
+    }
+}
+
+/// A PPP frame (RFC 1661), its HDLC address and control bytes (RFC 1662) optional: IP, or
+/// control protocols (RFC 1661's protocol numbers from 0x8000 up: network and link control,
+/// authentication), which hold no TCP. Anything else (compressed TCP headers, MPLS, multilink,
+/// bridged frames) goes to tshark.
+fn ppp(frame: Bytes<'_>) -> Dissection {
+    let frame = match frame.data {
+        [0xff, 0x03, ..] => frame.from(2),
+        _ => frame,
+    };
+    let (protocol, header_len) = match frame.data {
+        // An odd first byte is a compressed one-byte protocol field.
+        [first, ..] if first & 1 == 1 => (u16::from(*first), 1),
+        [high, low, ..] => (u16::from_be_bytes([*high, *low]), 2),
+        _ => return Dissection::NoTcp,
+    };
+    let dissection = match protocol {
+        0x0021 => ipv4(frame.from(header_len)),
+        0x0057 => ipv6(frame.from(header_len)),
+        0x8000.. => Dissection::NoTcp,
+        _ => return Dissection::NeedsWireshark("PPP frames".to_owned()),
+    };
+    proven_without_tcp(dissection, "PPP frames carrying IP")
+}
+
+/// The length of a radiotap header (version 0, its length little-endian at bytes 2 and 3); none
+/// when the frame cannot hold it, where Wireshark stops too.
+fn radiotap_len(data: &[u8]) -> Option<usize> {
+    match data {
+        [0, _, low, high, ..] => {
+            let len = usize::from(u16::from_le_bytes([*low, *high]));
+            (len >= 8 && len <= data.len()).then_some(len)
+        }
+        _ => None,
+    }
+}
+
+/// An 802.11 frame (IEEE 802.11-2020, 9.2). This reader only proves that a frame holds no TCP:
+/// management and control frames, data frames without a payload and protected ones (Wireshark
+/// has no keys to decrypt them). A data frame whose payload may hold TCP (an LLC/SNAP payload
+/// carrying IP, fragments, aggregates, a payload of another shape, radiotap padding) sends the
+/// capture to tshark, whose 802.11 dissector has more rules than are worth copying here.
+fn wifi(frame: Bytes<'_>) -> Dissection {
+    let needs_wireshark = || Dissection::NeedsWireshark("802.11 data frames".to_owned());
+    let [control, flags, ..] = *frame.data else {
+        return Dissection::NoTcp;
+    };
+    let (version, kind, subtype) = (control & 0x3, (control >> 2) & 0x3, control >> 4);
+    const DATA: u8 = 2;
+    const NO_PAYLOAD: u8 = 0x4;
+    const QOS: u8 = 0x8;
+    const TO_AND_FROM_DS: u8 = 0x3;
+    const MORE_FRAGMENTS: u8 = 0x4;
+    const PROTECTED: u8 = 0x40;
+    const ORDER: u8 = 0x80;
+    if version != 0 {
+        return needs_wireshark();
+    }
+    if kind != DATA || subtype & NO_PAYLOAD != 0 || flags & PROTECTED != 0 {
+        return Dissection::NoTcp;
+    }
+    let fragment = frame.data.get(22).map(|sequence| sequence & 0xf);
+    if flags & MORE_FRAGMENTS != 0 || fragment.unwrap_or(0) != 0 {
+        return needs_wireshark();
+    }
+    let mut header_len = 24;
+    if flags & TO_AND_FROM_DS == TO_AND_FROM_DS {
+        header_len += 6;
+    }
+    if subtype & QOS != 0 {
+        // The A-MSDU bit: several payloads in one frame.
+        if frame
+            .data
+            .get(header_len)
+            .is_some_and(|qos| qos & 0x80 != 0)
+        {
+            return needs_wireshark();
+        }
+        header_len += 2;
+        if flags & ORDER != 0 {
+            header_len += 4;
+        }
+    }
+    let payload = frame.from(header_len);
+    match payload.data {
+        [] | [_] | [_, _] => Dissection::NoTcp,
+        [0xaa, 0xaa, 0x03, ..] => proven_without_tcp(llc(payload), "802.11 data frames"),
+        _ => needs_wireshark(),
     }
 }
 
@@ -471,6 +583,121 @@ mod tests {
             panic!("no TCP");
         };
         assert_eq!(tcp.payload_len, 100);
+    }
+
+    /// The IPv4 datagram of [`frame`] (no Ethernet header).
+    fn datagram() -> Vec<u8> {
+        frame(0, 5)[14..].to_vec()
+    }
+
+    fn needs_wireshark(dissection: Dissection) -> bool {
+        matches!(dissection, Dissection::NeedsWireshark(_))
+    }
+
+    /// An 802.11 data frame from a station to its access point (To DS) behind an 8-byte radiotap
+    /// header, QoS when `qos`, its payload LLC/SNAP then `ether_type` and `payload`.
+    fn radiotap_data(flags: u8, qos: bool, ether_type: u16, payload: &[u8]) -> Vec<u8> {
+        let mut bytes = vec![0, 0, 8, 0, 0, 0, 0, 0];
+        let subtype = if qos { 0x88 } else { 0x08 };
+        bytes.extend([subtype, 0x01 | flags]);
+        bytes.extend([0; 22]);
+        if qos {
+            bytes.extend([0, 0]);
+        }
+        bytes.extend([0xaa, 0xaa, 0x03, 0, 0, 0]);
+        bytes.extend(ether_type.to_be_bytes());
+        bytes.extend(payload);
+        bytes
+    }
+
+    #[test]
+    fn wifi_frames_read_natively_only_when_they_hold_no_tcp() {
+        let radiotap = frames::IEEE802_11_RADIOTAP;
+        let arp = [0u8; 28];
+        let mut udp = datagram();
+        udp[9] = 17;
+        // Frames that hold no TCP: ARP, IPv4 UDP, a beacon, a null frame, a protected frame.
+        for qos in [false, true] {
+            let frame = radiotap_data(0, qos, 0x0806, &arp);
+            assert!(matches!(dissect(radiotap, &frame, 0), Dissection::NoTcp));
+            let frame = radiotap_data(0, qos, 0x0800, &udp);
+            assert!(matches!(dissect(radiotap, &frame, 0), Dissection::NoTcp));
+        }
+        let beacon = [0, 0, 8, 0, 0, 0, 0, 0, 0x80, 0, 0, 0];
+        assert!(matches!(dissect(radiotap, &beacon, 0), Dissection::NoTcp));
+        let mut null = radiotap_data(0, false, 0x0800, &datagram());
+        null[8] = 0x48;
+        assert!(matches!(dissect(radiotap, &null, 0), Dissection::NoTcp));
+        let protected = radiotap_data(0x40, true, 0x0800, &datagram());
+        assert!(matches!(
+            dissect(radiotap, &protected, 0),
+            Dissection::NoTcp
+        ));
+        // Frames that may: TCP, a fragment, an aggregate, a payload without LLC.
+        for qos in [false, true] {
+            let tcp = radiotap_data(0, qos, 0x0800, &datagram());
+            assert!(needs_wireshark(dissect(radiotap, &tcp, 0)));
+        }
+        let fragment = radiotap_data(0x04, false, 0x0806, &arp);
+        assert!(needs_wireshark(dissect(radiotap, &fragment, 0)));
+        let mut aggregate = radiotap_data(0, true, 0x0806, &arp);
+        aggregate[8 + 24] = 0x80;
+        assert!(needs_wireshark(dissect(radiotap, &aggregate, 0)));
+        let mut no_llc = radiotap_data(0, false, 0x0806, &arp);
+        no_llc[8 + 24] = 0x45;
+        assert!(needs_wireshark(dissect(radiotap, &no_llc, 0)));
+        // Without radiotap, and with a radiotap header longer than the frame.
+        let bare = radiotap_data(0, false, 0x0806, &arp)[8..].to_vec();
+        assert!(matches!(
+            dissect(frames::IEEE802_11, &bare, 0),
+            Dissection::NoTcp
+        ));
+        assert!(matches!(
+            dissect(radiotap, &[0, 0, 200, 0, 0, 0, 0, 0], 0),
+            Dissection::NoTcp
+        ));
+    }
+
+    #[test]
+    fn ppp_and_cisco_hdlc_read_natively_only_when_they_hold_no_tcp() {
+        let mut udp = datagram();
+        udp[9] = 17;
+        let ppp = |header: &[u8], body: &[u8]| [header, body].concat();
+        for header in [&[0xff, 0x03, 0x00, 0x21][..], &[0x00, 0x21], &[0x21]] {
+            assert!(matches!(
+                dissect(frames::PPP, &ppp(header, &udp), 0),
+                Dissection::NoTcp
+            ));
+            assert!(needs_wireshark(dissect(
+                frames::PPP,
+                &ppp(header, &datagram()),
+                0
+            )));
+        }
+        // LCP holds no TCP; MPLS (0x0281) may.
+        assert!(matches!(
+            dissect(frames::PPP, &[0xff, 0x03, 0xc0, 0x21, 1], 0),
+            Dissection::NoTcp
+        ));
+        assert!(needs_wireshark(dissect(
+            frames::PPP,
+            &ppp(&[0x02, 0x81], &udp),
+            0
+        )));
+        let hdlc = |kind: [u8; 2], body: &[u8]| [&[0x0f, 0x00][..], &kind, body].concat();
+        assert!(matches!(
+            dissect(frames::C_HDLC, &hdlc([0x08, 0x00], &udp), 0),
+            Dissection::NoTcp
+        ));
+        assert!(matches!(
+            dissect(frames::C_HDLC, &hdlc([0x80, 0x35], &[0; 20]), 0),
+            Dissection::NoTcp
+        ));
+        assert!(needs_wireshark(dissect(
+            frames::C_HDLC,
+            &hdlc([0x08, 0x00], &datagram()),
+            0
+        )));
     }
 
     #[test]

@@ -304,6 +304,12 @@ pub const IPV4: i32 = Linktype::IPV4.0;
 pub const IPV6: i32 = Linktype::IPV6.0;
 pub const LINUX_SLL: i32 = Linktype::LINUX_SLL.0;
 pub const LINUX_SLL2: i32 = Linktype::LINUX_SLL2.0;
+/// PPP, Cisco HDLC, and 802.11 frames bare and behind a radiotap header (tcpdump.org's link type
+/// list).
+pub const PPP: i32 = 9;
+pub const C_HDLC: i32 = 104;
+pub const IEEE802_11: i32 = 105;
+pub const IEEE802_11_RADIOTAP: i32 = 127;
 
 #[cfg(test)]
 mod tests {
