@@ -290,6 +290,10 @@ fn ether_type(value: u16, payload: Bytes<'_>) -> Dissection {
         EtherType::IPV4 => ipv4(payload),
         EtherType::IPV6 => ipv6(payload),
         _ if value <= 1500 => llc(payload),
+        // MACsec (IEEE 802.1AE) with its E bit set: encrypted, and Wireshark has no keys.
+        _ if value == MACSEC && payload.data.first().is_some_and(|tci| tci & 0x08 != 0) => {
+            Dissection::NoTcp
+        }
         _ => match IP_CARRYING_ETHER_TYPES
             .iter()
             .find(|(known, _)| *known == value)
@@ -299,6 +303,8 @@ fn ether_type(value: u16, payload: Bytes<'_>) -> Dissection {
         },
     }
 }
+
+const MACSEC: u16 = 0x88e5;
 
 /// An 802.2 LLC frame: only SNAP can carry IP.
 fn llc(payload: Bytes<'_>) -> Dissection {
@@ -431,6 +437,10 @@ fn transport(ip: IpPayload<'_>) -> Dissection {
         ip_number::UDP => udp(ip.payload.data),
         ip_number::ICMP if !ip.fragmented => icmp_error(ip.payload.data, &[3, 4, 5, 11, 12]),
         ip_number::IPV6_ICMP if !ip.fragmented => icmp_error(ip.payload.data, &[1, 2, 3, 4]),
+        // IP in IP read natively only when the inner datagram holds no TCP (of which the tunnel
+        // would decide the stream numbers and addresses).
+        ip_number::IPV4 if !ip.fragmented => proven_without_tcp(ipv4(ip.payload), "IP tunnels"),
+        ip_number::IPV6 if !ip.fragmented => proven_without_tcp(ipv6(ip.payload), "IP tunnels"),
         ip_number::IPV4 | ip_number::IPV6 | ip_number::GRE => {
             Dissection::NeedsWireshark("IP tunnels".to_owned())
         }
@@ -698,6 +708,35 @@ mod tests {
             &hdlc([0x08, 0x00], &datagram()),
             0
         )));
+    }
+
+    #[test]
+    fn ip_in_ip_and_encrypted_macsec_read_natively_only_without_tcp() {
+        let ip_in_ip = |inner: &[u8]| {
+            let mut outer = frame(0, 0)[..14 + 20].to_vec();
+            let total = 20 + inner.len();
+            outer[14 + 2..14 + 4].copy_from_slice(&(total as u16).to_be_bytes());
+            outer[14 + 9] = 4;
+            [&outer[..], inner].concat()
+        };
+        let mut udp = datagram();
+        udp[9] = 17;
+        assert!(matches!(
+            dissect(frames::ETHERNET, &ip_in_ip(&udp), 0),
+            Dissection::NoTcp
+        ));
+        assert!(needs_wireshark(dissect(
+            frames::ETHERNET,
+            &ip_in_ip(&datagram()),
+            0
+        )));
+        let macsec =
+            |tci: u8| [&[0u8; 12][..], &[0x88, 0xe5, tci, 0, 0, 0, 0, 1], &[0; 40]].concat();
+        assert!(matches!(
+            dissect(frames::ETHERNET, &macsec(0x2c), 0),
+            Dissection::NoTcp
+        ));
+        assert!(needs_wireshark(dissect(frames::ETHERNET, &macsec(0x20), 0)));
     }
 
     #[test]
