@@ -1,6 +1,7 @@
 //! One connection's report row and its columns, shared by every output format.
 
 use std::fmt;
+use std::io::Write;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -96,32 +97,48 @@ pub enum Cell<'a> {
     Absent,
 }
 
-/// The value as CSV and the table show it: an absent value is empty.
-impl fmt::Display for Cell<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Cell<'_> {
+    /// Appends the value as CSV and the table show it (an absent value is empty), without the
+    /// formatting machinery: a report writes every cell of every row.
+    pub fn push_to(self, out: &mut Vec<u8>) {
         match self {
-            Cell::Text(text) => f.write_str(text),
-            Cell::Address(addr) => addr.fmt(f),
-            Cell::Steps(steps) => write_spaced(f, steps.iter()),
-            Cell::Anomalies(kinds) => write_spaced(f, kinds.iter().map(|kind| kind.as_str())),
-            Cell::Count(count) => count.fmt(f),
-            Cell::Time(time) => time.fmt(f),
-            Cell::Absent => Ok(()),
+            Cell::Text(text) => out.extend_from_slice(text.as_bytes()),
+            Cell::Address(addr) => {
+                // Writing into a Vec cannot fail.
+                let _ = write!(out, "{addr}");
+            }
+            Cell::Steps(steps) => {
+                for (index, step) in steps.iter().enumerate() {
+                    if index > 0 {
+                        out.push(b' ');
+                    }
+                    out.extend_from_slice(itoa::Buffer::new().format(*step).as_bytes());
+                }
+            }
+            Cell::Anomalies(kinds) => {
+                for (index, kind) in kinds.iter().enumerate() {
+                    if index > 0 {
+                        out.push(b' ');
+                    }
+                    out.extend_from_slice(kind.as_str().as_bytes());
+                }
+            }
+            Cell::Count(count) => {
+                out.extend_from_slice(itoa::Buffer::new().format(count).as_bytes())
+            }
+            Cell::Time(time) => time.push_to(out),
+            Cell::Absent => {}
         }
     }
 }
 
-fn write_spaced<T: fmt::Display>(
-    f: &mut fmt::Formatter<'_>,
-    items: impl Iterator<Item = T>,
-) -> fmt::Result {
-    for (index, item) in items.enumerate() {
-        if index > 0 {
-            f.write_str(" ")?;
-        }
-        item.fmt(f)?;
+/// The value as CSV and the table show it: an absent value is empty.
+impl fmt::Display for Cell<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = Vec::new();
+        self.push_to(&mut text);
+        f.write_str(&String::from_utf8_lossy(&text))
     }
-    Ok(())
 }
 
 /// One of Zeek's `conn_state` words ([`CONN_STATES`]). Named, so that serde reads it back with

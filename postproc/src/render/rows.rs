@@ -174,10 +174,7 @@ fn csv_record<'a>(line: &mut Vec<u8>, cells: impl IntoIterator<Item = Cell<'a>>)
             line.push(b',');
         }
         let start = line.len();
-        match cell {
-            Cell::Text(text) => line.extend_from_slice(text.as_bytes()),
-            _ => write!(line, "{cell}")?,
-        }
+        cell.push_to(line);
         let needs_quotes = line[start..]
             .iter()
             .any(|byte| matches!(byte, b',' | b'"' | b'\r' | b'\n'));
@@ -209,7 +206,7 @@ fn json_object(line: &mut Vec<u8>, row: &Row) -> io::Result<()> {
         match cell {
             Cell::Absent => line.extend_from_slice(b"null"),
             // Six decimals, written as they read: a JSON number, never in exponent form.
-            Cell::Count(_) | Cell::Time(_) => write!(line, "{cell}")?,
+            Cell::Count(_) | Cell::Time(_) => cell.push_to(line),
             Cell::Steps(steps) => serde_json::to_writer(&mut *line, steps)?,
             Cell::Anomalies(kinds) => serde_json::to_writer(
                 &mut *line,

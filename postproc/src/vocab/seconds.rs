@@ -79,17 +79,30 @@ impl Seconds {
     }
 }
 
+impl Seconds {
+    /// Appends the time as [`Display`](fmt::Display) shows it, without the formatting machinery:
+    /// reports write several per row.
+    pub fn push_to(self, out: &mut Vec<u8>) {
+        let magnitude = self.nanos.unsigned_abs();
+        let micros = (magnitude + 500) / 1000;
+        if self.nanos < 0 && micros > 0 {
+            out.push(b'-');
+        }
+        out.extend_from_slice(itoa::Buffer::new().format(micros / 1_000_000).as_bytes());
+        // The fraction, zero-padded to six digits: the digits of 1_000_000 + fraction but its 1.
+        let fraction = 1_000_000 + micros % 1_000_000;
+        out.push(b'.');
+        out.extend_from_slice(&itoa::Buffer::new().format(fraction).as_bytes()[1..]);
+    }
+}
+
 /// Six decimals, rounded to the nearest microsecond (half away from zero).
 impl fmt::Display for Seconds {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let magnitude = self.nanos.unsigned_abs();
-        let micros = (magnitude + 500) / 1000;
-        let sign = if self.nanos < 0 && micros > 0 {
-            "-"
-        } else {
-            ""
-        };
-        write!(f, "{sign}{}.{:06}", micros / 1_000_000, micros % 1_000_000)
+        let mut text = Vec::with_capacity(24);
+        self.push_to(&mut text);
+        // Digits, a sign and a point: ASCII.
+        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
     }
 }
 
