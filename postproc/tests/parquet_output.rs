@@ -102,11 +102,19 @@ fn one_row_group_per_capture_and_no_leftovers() {
     let mut per_capture: Vec<u64> = counts_by(&expected, "file").into_values().collect();
     per_capture.sort_unstable();
     assert_eq!(groups, per_capture, "rows per row group, rows per capture");
-    let left: Vec<_> = fs::read_dir(dir.path())
+    assert_eq!(
+        files_in(dir.path()),
+        ["report.parquet"],
+        "no temporary file is left"
+    );
+}
+
+/// The names of the files in `dir`.
+fn files_in(dir: &std::path::Path) -> Vec<std::ffi::OsString> {
+    fs::read_dir(dir)
         .unwrap()
         .map(|entry| entry.unwrap().file_name())
-        .collect();
-    assert_eq!(left, ["report.parquet"], "no temporary file is left");
+        .collect()
 }
 
 /// Ctrl-C writes no Parquet file: the file named keeps its older content, and the temporary one
@@ -142,11 +150,11 @@ fn an_interrupted_run_leaves_no_parquet_file() {
         "{stderr}"
     );
     assert_eq!(fs::read_to_string(&out).unwrap(), "an older report, kept");
-    let left: Vec<_> = fs::read_dir(dir.path())
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name())
-        .collect();
-    assert_eq!(left, ["report.parquet"], "no temporary file is left");
+    assert_eq!(
+        files_in(dir.path()),
+        ["report.parquet"],
+        "no temporary file is left"
+    );
 }
 
 /// Parquet to a terminal is a usage error (exit status 2) that says what to do. The terminal is

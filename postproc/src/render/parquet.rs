@@ -434,6 +434,16 @@ mod tests {
     use parquet::record::{Field, Row as Record};
     use parquet::schema::types::ColumnDescriptor;
 
+    /// The rows of each row group of the file `reader` reads.
+    fn row_group_sizes(reader: &SerializedFileReader<std::fs::File>) -> Vec<i64> {
+        reader
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|group| group.num_rows())
+            .collect()
+    }
+
     #[test]
     fn every_column_has_exactly_one_parquet_type() {
         for column in COLUMNS {
@@ -515,13 +525,7 @@ mod tests {
         let file = rows.finish().unwrap();
 
         let reader = SerializedFileReader::new(file).unwrap();
-        let groups: Vec<i64> = reader
-            .metadata()
-            .row_groups()
-            .iter()
-            .map(|group| group.num_rows())
-            .collect();
-        assert_eq!(groups, [1, 2], "other.pcap ended first");
+        assert_eq!(row_group_sizes(&reader), [1, 2], "other.pcap ended first");
         let records: Vec<Record> = reader
             .get_row_iter(None)
             .unwrap()
@@ -575,13 +579,7 @@ mod tests {
         }
         rows.capture_done("dir/a,b.pcap").unwrap();
         let reader = SerializedFileReader::new(rows.finish().unwrap()).unwrap();
-        let groups: Vec<i64> = reader
-            .metadata()
-            .row_groups()
-            .iter()
-            .map(|group| group.num_rows())
-            .collect();
-        assert_eq!(groups, [2, 2, 1]);
+        assert_eq!(row_group_sizes(&reader), [2, 2, 1]);
         let streams: Vec<String> = reader
             .get_row_iter(None)
             .unwrap()
