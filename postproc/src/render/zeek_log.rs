@@ -19,6 +19,7 @@ use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::model::row::Row;
+use crate::vocab::calendar::UtcTime;
 use crate::vocab::seconds::Seconds;
 
 /// A field's type, as Zeek names it in the `#types` line.
@@ -224,28 +225,11 @@ pub fn stamp(time: SystemTime) -> String {
     let seconds = time
         .duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_secs());
-    let (days, of_day) = (seconds / 86_400, seconds % 86_400);
-    let (year, month, day) = civil_from_days(days as i64);
+    let time = UtcTime::from_epoch_seconds(i64::try_from(seconds).unwrap_or(i64::MAX));
     format!(
-        "{year:04}-{month:02}-{day:02}-{:02}-{:02}-{:02}",
-        of_day / 3600,
-        of_day / 60 % 60,
-        of_day % 60
+        "{:04}-{:02}-{:02}-{:02}-{:02}-{:02}",
+        time.year, time.month, time.day, time.hour, time.minute, time.second
     )
-}
-
-/// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// The header Zeek's ASCII writer writes before the first row.

@@ -1,5 +1,6 @@
 //! Words and values every layer of the CLI shares.
 
+pub mod calendar;
 pub mod fatal;
 pub mod releases;
 pub mod seconds;

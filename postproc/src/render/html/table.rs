@@ -9,6 +9,7 @@ use super::markup::{
     anomaly_chips, diagram_id, escape, readable_duration, row_id, verdict_chip, Tone,
 };
 use crate::model::row::{ActiveCloser, Endpoint, Row};
+use crate::vocab::calendar::UtcTime;
 use crate::vocab::seconds::Seconds;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -159,34 +160,11 @@ fn steps(steps: &[u8]) -> Cell {
 fn utc(start: Seconds) -> String {
     let exact = start.to_string();
     let (whole, micros) = exact.split_once('.').unwrap_or((&exact, "000000"));
-    let seconds: i64 = whole.parse().unwrap_or(0);
-    let (days, of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
+    let time = UtcTime::from_epoch_seconds(whole.parse().unwrap_or(0));
     format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{micros}",
-        of_day / 3600,
-        of_day / 60 % 60,
-        of_day % 60
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{micros}",
+        time.year, time.month, time.day, time.hour, time.minute, time.second
     )
-}
-
-/// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let shifted = days + 719_468;
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// One connection's row.
