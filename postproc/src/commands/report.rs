@@ -1,7 +1,7 @@
 //! `tcpwave report`: one row per connection, or one HTML page of them.
 
-use std::collections::HashMap;
 use std::io::{self, Write};
+use std::mem;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -23,10 +23,11 @@ use crate::vocab::fatal::Fatal;
 enum Destination {
     /// CSV and JSON: each row as soon as its connection is over.
     Rows(RowWriter<Box<dyn Write>>),
-    /// A table shows each capture as one aligned block, so its rows wait for the capture's end.
+    /// A table shows each capture as one aligned block, so its rows wait for the capture's end
+    /// (captures come one at a time).
     Table {
         writer: RowWriter<Box<dyn Write>>,
-        held: HashMap<String, Vec<Row>>,
+        held: Vec<Row>,
     },
     /// Boxed: a page is much larger than a row writer.
     Page(Box<Page<Box<dyn Write>>>),
@@ -50,7 +51,7 @@ impl Destination {
             Format::Html => Destination::Page(Box::new(Page::new(text()?, captures)?)),
             Format::Table => Destination::Table {
                 writer: RowWriter::new(text()?, format).coloured(colour),
-                held: HashMap::new(),
+                held: Vec::new(),
             },
             Format::Csv | Format::Json | Format::Jsonl | Format::Zeek | Format::ZeekJson => {
                 Destination::Rows(RowWriter::new(text()?, format))
@@ -76,8 +77,7 @@ impl Destination {
         match self {
             Destination::Rows(writer) => writer.write_batch(std::slice::from_ref(&finished.row)),
             Destination::Table { held, .. } => {
-                let rows = held.entry(finished.row.file.clone()).or_default();
-                rows.push(finished.row);
+                held.push(finished.row);
                 Ok(())
             }
             Destination::Page(page) => page.connection(finished),
@@ -88,10 +88,7 @@ impl Destination {
     fn capture_done(&mut self, file: &str, problem: Option<&str>) -> io::Result<()> {
         match self {
             Destination::Rows(_) => Ok(()),
-            Destination::Table { writer, held } => match held.remove(file) {
-                Some(rows) => writer.write_batch(&rows),
-                None => Ok(()),
-            },
+            Destination::Table { writer, held } => writer.write_batch(&mem::take(held)),
             Destination::Page(page) => {
                 page.capture_done(file, problem);
                 Ok(())

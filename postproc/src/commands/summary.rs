@@ -1,7 +1,7 @@
 //! `tcpwave summary`: totals per capture and overall.
 
-use std::collections::HashMap;
 use std::io::Write;
+use std::mem;
 
 use anyhow::Result;
 
@@ -23,7 +23,8 @@ pub fn run(args: SummaryArgs) -> Result<Outcome> {
     let mut overall = Tally::default();
     let mut slowest = Slowest::new(args.top);
     let mut per_capture = Vec::new();
-    let mut tallies: HashMap<String, Tally> = HashMap::new();
+    // The capture being read: captures come one at a time.
+    let mut capture_tally = Tally::default();
     let finish = jobs::run(
         &prepared.engine,
         prepared.captures,
@@ -36,12 +37,12 @@ pub fn run(args: SummaryArgs) -> Result<Outcome> {
                 Event::Connection(finished) => {
                     let row = &finished.row;
                     slowest.add(row);
-                    tallies.entry(row.file.clone()).or_default().add(row);
+                    capture_tally.add(row);
                 }
                 Event::Idle => {}
                 Event::CaptureDone { path, problem } => {
                     let file = path.display().to_string();
-                    let mut tally = tallies.remove(&file).unwrap_or_default();
+                    let mut tally = mem::take(&mut capture_tally);
                     overall.merge(&tally);
                     let report = tally.report(args.top);
                     match args.format {

@@ -27,7 +27,8 @@ use crate::run::engine::Engine;
 pub enum Event {
     /// A finished connection of the capture `row.file` (with its ladder when asked for).
     Connection(Box<Finished>),
-    /// A capture was read to its end: all its connections came before this.
+    /// A capture was read to its end: all its connections came before this, after the previous
+    /// capture's `CaptureDone` (captures come one at a time, in input order).
     CaptureDone {
         path: PathBuf,
         problem: Option<String>,
