@@ -29,17 +29,7 @@ pub fn capture_to_rows(path: &Path) -> Outcome {
     let mut connections = Connections::new(&path.display().to_string(), true);
     let mut finished: Vec<Finished> = Vec::new();
     let run = native::packets(path, |packet| {
-        // As run::jobs does: the streams whose rows are out, and that of a packet left out.
-        let mut over = Vec::new();
-        let stream = packet.stream;
-        let counted = connections.add(&packet, &mut |done: Finished| {
-            over.push(done.row.stream);
-            finished.push(done);
-        });
-        if !counted {
-            over.push(stream);
-        }
-        over
+        connections.add(&packet, &mut |done: Finished| finished.push(done))
     });
     connections.finish(&mut |done| finished.push(done));
     if let NativeRun::NeedsWireshark(_) = run {

@@ -51,8 +51,7 @@ fn read_connection(engine: &Engine, capture: &Path, stream: u64) -> Result<Searc
                 // Nothing of the other connections is kept.
                 return vec![packet.stream];
             }
-            connections.add(&packet, &mut |finished| found = Some(finished));
-            Vec::new()
+            connections.add(&packet, &mut |finished| found = Some(finished))
         },
         &|note| eprintln!("tcpwave: {note}"),
     )?;

@@ -247,12 +247,15 @@ impl Connections {
         }
     }
 
-    /// Adds one packet; `emit` gets the connections that are over. Returns false for a packet
-    /// left out: one of a connection whose row was handed out already.
-    pub fn add(&mut self, packet: &LabelledPacket, emit: &mut impl FnMut(Finished)) -> bool {
-        self.emit_finished(packet.time, emit);
+    /// Adds one packet; `emit` gets the connections that are over, in stream order. Returns the
+    /// streams the fold follows no more after this packet, whose state a reader may drop: those
+    /// whose rows were handed over (to go out, or to wait for a lower stream's), and the packet's
+    /// own when it was left out (its connection's row was handed over already).
+    pub fn add(&mut self, packet: &LabelledPacket, emit: &mut impl FnMut(Finished)) -> Vec<u64> {
+        let mut followed_no_more = self.emit_finished(packet.time, emit);
         if self.done.contains(packet.stream) {
-            return false;
+            followed_no_more.push(packet.stream);
+            return followed_no_more;
         }
         let connection = self
             .open
@@ -263,10 +266,12 @@ impl Connections {
         if connection.is_over() && !was_over {
             self.closing.push_back((packet.time, packet.stream));
         }
-        true
+        followed_no_more
     }
 
-    fn emit_finished(&mut self, now: Seconds, emit: &mut impl FnMut(Finished)) {
+    /// Hands over the connections over for longer than [`LINGER`] at `now`; returns their streams.
+    fn emit_finished(&mut self, now: Seconds, emit: &mut impl FnMut(Finished)) -> Vec<u64> {
+        let mut handed_over = Vec::new();
         while let Some(&(closed_at, stream)) = self.closing.front() {
             if now.saturating_sub(closed_at) <= LINGER {
                 break;
@@ -283,9 +288,11 @@ impl Connections {
             if let Some(connection) = self.open.remove(&stream) {
                 self.done.insert(stream);
                 self.waiting.insert(connection.finish(&self.file, stream));
+                handed_over.push(stream);
             }
         }
         self.release_in_order(emit);
+        handed_over
     }
 
     /// Hands out the waiting rows that no lower stream's row comes before. Streams are numbered

@@ -282,20 +282,14 @@ fn read_capture(
         path,
         &mut |packet| {
             clock.observe(packet.frame, packet.time);
-            let mut over = Vec::new();
-            let stream = packet.stream;
-            let counted = connections.add(&packet, &mut |finished| {
-                over.push(finished.row.stream);
+            let followed_no_more = connections.add(&packet, &mut |finished| {
                 if selected(&finished) {
                     rows += 1;
                     outbox.push(finished);
                 }
             });
-            if !counted {
-                over.push(stream);
-            }
             outbox.send_if_due();
-            over
+            followed_no_more
         },
         &|note| notes.say(note),
     );
