@@ -6,7 +6,7 @@
 //! come out: memory stays bounded whatever the capture. Rows with ladders (the HTML page and
 //! `ladder`) stay in memory: their pages keep every ladder anyway.
 
-use std::cmp::Reverse;
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -41,10 +41,10 @@ struct Run {
 }
 
 impl Run {
-    fn write(rows: impl Iterator<Item = Row>) -> io::Result<Run> {
+    fn write(rows: impl Iterator<Item = impl Borrow<Row>>) -> io::Result<Run> {
         let mut writer = BufWriter::new(tempfile::tempfile()?);
         for row in rows {
-            let record = postcard::to_stdvec(&row).map_err(io::Error::other)?;
+            let record = postcard::to_stdvec(row.borrow()).map_err(io::Error::other)?;
             let length = u32::try_from(record.len()).map_err(io::Error::other)?;
             writer.write_all(&length.to_le_bytes())?;
             writer.write_all(&record)?;
@@ -58,6 +58,16 @@ impl Run {
         };
         run.advance()?;
         Ok(run)
+    }
+
+    /// Takes the run's next row and reads the one after it; a read that fails is recorded in
+    /// `problem` and ends the run.
+    fn take_next(&mut self, problem: &mut Option<String>) -> Option<Row> {
+        let row = self.next.take();
+        if let Err(error) = self.advance() {
+            *problem = Some(format!("a temporary file could not be read back: {error}"));
+        }
+        row
     }
 
     /// Reads the next row into `next` (`None` at the run's end).
@@ -81,10 +91,10 @@ impl InOrder {
         let spill = finished.ladder.is_none();
         self.memory.insert(finished.row.stream, finished);
         if spill && self.memory.len() >= MEMORY_ROWS {
-            let rows = mem::take(&mut self.memory);
-            match Run::write(rows.into_values().map(|finished| finished.row)) {
-                Ok(run) => self.runs.push(run),
-                Err(error) => self.problem = Some(format!("a temporary file failed: {error}")),
+            // Where the disk refuses them, the rows stay in memory.
+            if let Ok(run) = Run::write(self.memory.values().map(|finished| &finished.row)) {
+                self.memory.clear();
+                self.runs.push(run);
             }
             if self.runs.len() >= MAX_RUNS {
                 self.merge_runs();
@@ -94,9 +104,9 @@ impl InOrder {
 
     /// The lowest stream waiting.
     pub fn lowest(&self) -> Option<u64> {
-        let in_runs = self.runs.iter().filter_map(|run| run.next.as_ref());
+        let in_runs = lowest_run(&self.runs).map(|(stream, _)| stream);
         in_runs
-            .map(|row| row.stream)
+            .into_iter()
             .chain(self.memory.keys().next().copied())
             .min()
     }
@@ -107,16 +117,9 @@ impl InOrder {
         if let Some(finished) = self.memory.remove(&lowest) {
             return Some(finished);
         }
-        let index = self
-            .runs
-            .iter()
-            .position(|run| run.next.as_ref().is_some_and(|row| row.stream == lowest))?;
-        let run = &mut self.runs[index];
-        let row = run.next.take();
-        if let Err(error) = run.advance() {
-            self.problem = Some(format!("a temporary file could not be read back: {error}"));
-        }
-        if run.next.is_none() {
+        let (_, index) = lowest_run(&self.runs)?;
+        let row = self.runs[index].take_next(&mut self.problem);
+        if self.runs[index].next.is_none() {
             self.runs.swap_remove(index);
         }
         row.map(|row| Finished { row, ladder: None })
@@ -131,25 +134,22 @@ impl InOrder {
     fn merge_runs(&mut self) {
         let mut runs = mem::take(&mut self.runs);
         let merged = std::iter::from_fn(|| {
-            let index = runs
-                .iter()
-                .enumerate()
-                .filter_map(|(index, run)| {
-                    run.next.as_ref().map(|row| (Reverse(row.stream), index))
-                })
-                .max()?
-                .1;
-            let row = runs[index].next.take();
-            if let Err(error) = runs[index].advance() {
-                self.problem = Some(format!("a temporary file could not be read back: {error}"));
-            }
-            row
+            let (_, index) = lowest_run(&runs)?;
+            runs[index].take_next(&mut self.problem)
         });
         match Run::write(merged) {
             Ok(run) => self.runs.push(run),
             Err(error) => self.problem = Some(format!("a temporary file failed: {error}")),
         }
     }
+}
+
+/// The stream of the lowest next row among `runs`, and which run holds it.
+fn lowest_run(runs: &[Run]) -> Option<(u64, usize)> {
+    runs.iter()
+        .enumerate()
+        .filter_map(|(index, run)| run.next.as_ref().map(|row| (row.stream, index)))
+        .min()
 }
 
 #[cfg(test)]
