@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{captures_dir, csv_rows, workspace_root};
+use common::{captures_dir, csv_rows, succeeded, workspace_root};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use tcpwave_tests::{python::python_with, system_tests_enabled};
 
@@ -32,17 +32,12 @@ fn sample() -> PathBuf {
 
 /// `tcpwave report --engine native ARGS` (the native engine needs no tshark), which must succeed.
 fn report(args: &[&str]) -> Vec<u8> {
-    let output = Command::new(env!("CARGO_BIN_EXE_tcpwave"))
-        .args(["report", "--engine", "native"])
-        .args(args)
-        .output()
-        .expect("run tcpwave");
-    assert!(
-        output.status.success(),
-        "tcpwave report {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
+    succeeded(
+        Command::new(env!("CARGO_BIN_EXE_tcpwave"))
+            .args(["report", "--engine", "native"])
+            .args(args),
+    )
+    .stdout
 }
 
 fn csv_report(captures: &[&Path]) -> Vec<CsvRow> {
@@ -235,17 +230,12 @@ fn duckdb_reads_typed_columns_and_a_directory_of_reports() {
     parquet_report(&[&kernel], &reports.join("kernel.parquet"));
     parquet_report(&[&sample], &reports.join("sample.parquet"));
 
-    let output = Command::new(&python)
-        .arg("-c")
-        .arg(READ_WITH_DUCKDB)
-        .arg(&report_file)
-        .arg(&reports)
-        .output()
-        .expect("run python");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = succeeded(
+        Command::new(&python)
+            .arg("-c")
+            .arg(READ_WITH_DUCKDB)
+            .arg(&report_file)
+            .arg(&reports),
     );
     let seen: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
 

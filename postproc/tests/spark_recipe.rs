@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::process::Command;
 
-use common::{captures_dir, csv_rows, which, workspace_root};
+use common::{captures_dir, csv_rows, succeeded, which, workspace_root};
 use tcpwave_tests::{python::python_with, system_tests_enabled};
 
 const PYSPARK: &str = "pyspark==3.5.7";
@@ -82,15 +82,10 @@ fn spark_recipe_reports_the_kernel_captures() {
     );
 
     // The single-machine report.
-    let csv = Command::new(tcpwave)
-        .args(["report", "--format", "csv"])
-        .args(&captures)
-        .output()
-        .expect("run tcpwave");
-    assert!(
-        csv.status.success(),
-        "{}",
-        String::from_utf8_lossy(&csv.stderr)
+    let csv = succeeded(
+        Command::new(tcpwave)
+            .args(["report", "--format", "csv"])
+            .args(&captures),
     );
     let mut expected: BTreeMap<String, u64> = BTreeMap::new();
     for row in csv_rows(&csv.stdout) {

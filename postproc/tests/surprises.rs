@@ -170,6 +170,13 @@ fn a_capture_without_tcp_is_named_and_others_reported() {
 /// `report --format csv` of `capture` with `engine`, which must succeed, and its one warning
 /// about impossible timestamps.
 fn report_with_clock_warning(engine: &str, capture: &Path) -> (Output, String) {
+    let output = csv_report_by(engine, capture);
+    let warning = clock_warning(&output, capture);
+    (output, warning)
+}
+
+/// `report --format csv` of `capture` with `engine` (tshark from the harness), which must exit 0.
+fn csv_report_by(engine: &str, capture: &Path) -> Output {
     let output = tcpwave(
         plugin_tshark(),
         &[
@@ -187,8 +194,7 @@ fn report_with_clock_warning(engine: &str, capture: &Path) -> (Output, String) {
         "{engine}: {}",
         stderr(&output)
     );
-    let warning = clock_warning(&output, capture);
-    (output, warning)
+    output
 }
 
 /// The one warning about impossible timestamps of `capture`, from `output`'s stderr.
@@ -405,23 +411,7 @@ fn standard_input_is_a_capture_for_both_engines() {
     // The tshark user must reach the spool's folder in it.
     let temporary = readable_dir();
     for engine in ["native", "tshark"] {
-        let by_path = tcpwave(
-            tshark,
-            &[
-                "report",
-                "--engine",
-                engine,
-                "--format",
-                "csv",
-                closes.to_str().unwrap(),
-            ],
-        );
-        assert_eq!(
-            by_path.status.code(),
-            Some(0),
-            "{engine}: {}",
-            stderr(&by_path)
-        );
+        let by_path = csv_report_by(engine, &closes);
         let expected: Vec<_> = csv_rows(&by_path.stdout)
             .into_iter()
             .map(|mut row| {

@@ -6,7 +6,7 @@ mod common;
 
 use std::process::Command;
 
-use common::captures_dir;
+use common::{captures_dir, succeeded};
 
 const EMULATOR: &str = r#"
 import sys, pyte
@@ -41,15 +41,10 @@ fn no_progress_bar_is_left_between_rows() {
     // 1: some of the corpus's malformed captures failed, as they do.
     assert_eq!(shown.status.code(), Some(1), "script: {}", shown.status);
     std::fs::write(&typescript, &shown.stdout).unwrap();
-    let screen = Command::new(&python)
-        .args(["-c", EMULATOR])
-        .arg(&typescript)
-        .output()
-        .expect("run the terminal emulator");
-    assert!(
-        screen.status.success(),
-        "{}",
-        String::from_utf8_lossy(&screen.stderr)
+    let screen = succeeded(
+        Command::new(&python)
+            .args(["-c", EMULATOR])
+            .arg(&typescript),
     );
     let lines = String::from_utf8(screen.stdout).unwrap();
     let rows = lines.lines().filter(|line| line.contains(".pcap,")).count();

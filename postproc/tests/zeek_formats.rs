@@ -19,9 +19,9 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use common::{captures_dir, csv_rows};
+use common::{captures_dir, csv_rows, succeeded};
 use tcpwave_tests::pcap::{PcapWriter, Segment, SYN};
 
 /// zat, pinned: the version this test was written against.
@@ -113,19 +113,14 @@ fn inputs() -> Inputs {
 
 /// Runs `tcpwave report` natively (plain captures need no tshark) and returns its stdout.
 fn report(inputs: &Inputs, format: &str, jobs: &str) -> Vec<u8> {
-    let output: Output = Command::new(env!("CARGO_BIN_EXE_tcpwave"))
-        .args([
-            "report", "--engine", "native", "--jobs", jobs, "--format", format,
-        ])
-        .args(&inputs.args)
-        .output()
-        .expect("run tcpwave");
-    assert!(
-        output.status.success(),
-        "tcpwave report --format {format}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
+    succeeded(
+        Command::new(env!("CARGO_BIN_EXE_tcpwave"))
+            .args([
+                "report", "--engine", "native", "--jobs", jobs, "--format", format,
+            ])
+            .args(&inputs.args),
+    )
+    .stdout
 }
 
 type CsvRow = HashMap<String, String>;
@@ -710,18 +705,13 @@ fn zat_reads_the_zeek_log_with_every_field_from_the_csv() {
 /// returns what it read.
 fn zat(python: &Path, log: &Path) -> Vec<u8> {
     let read = log.with_extension("json");
-    let output = Command::new(python)
-        .arg("-c")
-        .arg(ZAT_SCRIPT)
-        .arg(log)
-        .arg(&read)
-        .env("TZ", "UTC")
-        .output()
-        .expect("run python");
-    assert!(
-        output.status.success(),
-        "zat: {}",
-        String::from_utf8_lossy(&output.stderr)
+    succeeded(
+        Command::new(python)
+            .arg("-c")
+            .arg(ZAT_SCRIPT)
+            .arg(log)
+            .arg(&read)
+            .env("TZ", "UTC"),
     );
     std::fs::read(&read).expect("the zat script's output")
 }

@@ -99,6 +99,20 @@ pub fn plugin_home() -> &'static Path {
     })
 }
 
+/// Runs `command`, which must exit 0 (else the assertion shows its stderr); its output.
+pub fn succeeded(command: &mut Command) -> Output {
+    let output = command
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run {command:?}: {error}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
 pub fn tcpwave(tshark: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tcpwave"))
         .args(args)
