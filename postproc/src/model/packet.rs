@@ -3,8 +3,14 @@
 
 use std::net::IpAddr;
 
+use tinyvec::TinyVec;
+
 use crate::vocab::seconds::Seconds;
 use tcpwave_core::{AnomalySet, Flags, HandshakeVerdict, TcpState, TeardownVerdict};
+
+/// The handshake or teardown steps one packet takes: one or two, rarely more, kept without an
+/// allocation of their own (every packet has them).
+pub type Steps = TinyVec<[u8; 4]>;
 
 /// What one frame tells about its TCP segment and the plugin's labels for it.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,8 +29,8 @@ pub struct LabelledPacket {
     pub seq: u32,
     pub ack: u32,
     pub window: u32,
-    pub handshake_steps: Vec<u8>,
-    pub teardown_steps: Vec<u8>,
+    pub handshake_steps: Steps,
+    pub teardown_steps: Steps,
     pub repeat: bool,
     pub state_client: Option<TcpState>,
     pub state_server: Option<TcpState>,

@@ -282,8 +282,9 @@ struct Time {
 /// negative or past a second (`-` when either is negative, then both magnitudes, the nanoseconds
 /// with at least nine digits), as the tshark engine reads it back: nine decimals count.
 fn shown_time_ns(seconds: i64, nanos: i32) -> i64 {
-    let digits = format!("{:09}", nanos.unsigned_abs());
-    let fraction: i64 = digits[..9].parse().unwrap_or(0);
+    // A u32 has at most ten digits, so the first nine of one past a second drop its last.
+    let count = i64::from(nanos.unsigned_abs());
+    let fraction = if count < 1_000_000_000 { count } else { count / 10 };
     let magnitude = i64::try_from(seconds.unsigned_abs())
         .unwrap_or(i64::MAX)
         .saturating_mul(1_000_000_000)

@@ -19,7 +19,7 @@ use std::path::Path;
 
 use tcpwave_core::{AnomalySet, LiveCapture, Segment, Step, View};
 
-use crate::model::packet::LabelledPacket;
+use crate::model::packet::{LabelledPacket, Steps};
 use crate::vocab::seconds::Seconds;
 use dissect::{dissect, Dissection, TcpHeader};
 use frames::{Frame, Frames};
@@ -102,15 +102,15 @@ fn frame_number(frame: &Frame<'_>) -> u32 {
 
 /// What the state machine is told of a segment: what the plugin reads from Wireshark's tree.
 fn segment(frame: &Frame<'_>, tcp: &TcpHeader, stream: u32) -> Segment {
-    let source = match tcp.src {
-        std::net::IpAddr::V4(address) => address.octets().to_vec(),
-        std::net::IpAddr::V6(address) => address.octets().to_vec(),
+    let sender = match tcp.src {
+        std::net::IpAddr::V4(address) => Segment::sender_key(&address.octets(), tcp.src_port),
+        std::net::IpAddr::V6(address) => Segment::sender_key(&address.octets(), tcp.src_port),
     };
     Segment {
         frame: frame_number(frame),
         time_ns: frame.time_ns,
         stream,
-        sender: Segment::sender_key(&source, tcp.src_port),
+        sender,
         flags: tcp.flags,
         seq: tcp.seq,
         ack: tcp.ack,
@@ -139,8 +139,8 @@ fn labelled(frame: &Frame<'_>, tcp: &TcpHeader, stream: u32, view: &View<'_>) ->
         seq: tcp.seq,
         ack: tcp.ack,
         window: u32::from(tcp.window),
-        handshake_steps: Vec::new(),
-        teardown_steps: Vec::new(),
+        handshake_steps: Steps::new(),
+        teardown_steps: Steps::new(),
         repeat: false,
         state_client: None,
         state_server: None,

@@ -95,6 +95,8 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use ahash::RandomState;
+
 use tcpwave_core::Flags;
 
 /// What [`StreamNumbers::stream_of`] needs to know about one TCP header.
@@ -136,7 +138,7 @@ type PairKey = ((IpAddr, u16), (IpAddr, u16));
 /// Wireshark 4.0's `tcp.stream` numbering for one capture (see the module documentation).
 #[derive(Debug, Default)]
 pub struct StreamNumbers {
-    latest: HashMap<PairKey, Conversation>,
+    latest: HashMap<PairKey, Conversation, RandomState>,
     next: u32,
 }
 

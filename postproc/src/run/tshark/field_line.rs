@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use thiserror::Error;
 
-use crate::model::packet::LabelledPacket;
+use crate::model::packet::{LabelledPacket, Steps};
 use crate::vocab::seconds::Seconds;
 use tcpwave_core::{Anomaly, AnomalySet, Flags};
 
@@ -172,7 +172,7 @@ fn parse_bool(value: &str) -> Option<bool> {
     }
 }
 
-fn steps(columns: &[&str], index: usize) -> Result<Vec<u8>, LineError> {
+fn steps(columns: &[&str], index: usize) -> Result<Steps, LineError> {
     values(columns, index)
         .map(|value| value.parse().map_err(|_| bad(index, value)))
         .collect()
@@ -296,7 +296,7 @@ pub fn parse_line(line: &str) -> Result<LabelledPacket, LineError> {
         if single_tcp_layer {
             steps(columns, index)
         } else {
-            Ok(Vec::new())
+            Ok(Steps::new())
         }
     };
     Ok(LabelledPacket {
@@ -409,7 +409,7 @@ pub(crate) mod tests {
         assert_eq!(packet.src, "10.0.0.2".parse::<IpAddr>().unwrap());
         assert_eq!(packet.src_port, 80);
         assert!(packet.flags.syn() && packet.flags.ack() && !packet.flags.fin());
-        assert_eq!(packet.handshake_steps, vec![2]);
+        assert_eq!(packet.handshake_steps[..], [2]);
         assert!(packet.ack_ok);
         assert!(!packet.repeat);
         assert_eq!(packet.conn_handshake, Some(HandshakeVerdict::Complete));
@@ -422,7 +422,7 @@ pub(crate) mod tests {
         let mut fields = base("9", "10.0.0.2", "80", "10.0.0.1", "40000", "0x0011");
         fields.extend([("tcpwave.teardown.step", "2,3"), ("tcpwave.ack_ok", "1,0")]);
         let packet = parse_line(&line(&fields)).unwrap();
-        assert_eq!(packet.teardown_steps, vec![2, 3]);
+        assert_eq!(packet.teardown_steps[..], [2, 3]);
         assert!(!packet.ack_ok, "one step's ack did not fit");
     }
 
