@@ -15,9 +15,10 @@ use std::mem;
 use crate::model::finished::Finished;
 use crate::model::row::Row;
 
-/// Rows kept in memory before they are written to a run: under a megabyte (a few rows in unit
-/// tests, which go through many runs).
-const MEMORY_ROWS: usize = if cfg!(test) { 16 } else { 1024 };
+/// Rows kept in memory before they are written to a run: about two megabytes (a few rows in unit
+/// tests, which go through many runs). Fewer would mean more runs, and past [`MAX_RUNS`] a merge
+/// that writes every row again.
+const MEMORY_ROWS: usize = if cfg!(test) { 16 } else { 4096 };
 /// Runs kept before they are merged into one, so that open files stay few.
 const MAX_RUNS: usize = if cfg!(test) { 8 } else { 64 };
 
@@ -25,6 +26,9 @@ const MAX_RUNS: usize = if cfg!(test) { 8 } else { 64 };
 pub struct InOrder {
     memory: BTreeMap<u64, Finished>,
     runs: Vec<Run>,
+    /// The lowest next row among `runs` (its stream, and which run holds it): asked for after
+    /// every packet, so kept rather than searched for.
+    lowest_in_runs: Option<(u64, usize)>,
     /// Set when a run could not be read back: the rows after it are lost, and the capture's
     /// report must say so.
     problem: Option<String>,
@@ -43,8 +47,11 @@ struct Run {
 impl Run {
     fn write(rows: impl Iterator<Item = impl Borrow<Row>>) -> io::Result<Run> {
         let mut writer = BufWriter::new(tempfile::tempfile()?);
+        // One buffer for every record.
+        let mut record = Vec::new();
         for row in rows {
-            let record = postcard::to_stdvec(row.borrow()).map_err(io::Error::other)?;
+            record.clear();
+            record = postcard::to_extend(row.borrow(), record).map_err(io::Error::other)?;
             let length = u32::try_from(record.len()).map_err(io::Error::other)?;
             writer.write_all(&length.to_le_bytes())?;
             writer.write_all(&record)?;
@@ -99,12 +106,13 @@ impl InOrder {
             if self.runs.len() >= MAX_RUNS {
                 self.merge_runs();
             }
+            self.lowest_in_runs = lowest_run(&self.runs);
         }
     }
 
     /// The lowest stream waiting.
     pub fn lowest(&self) -> Option<u64> {
-        let in_runs = lowest_run(&self.runs).map(|(stream, _)| stream);
+        let in_runs = self.lowest_in_runs.map(|(stream, _)| stream);
         in_runs
             .into_iter()
             .chain(self.memory.keys().next().copied())
@@ -117,11 +125,12 @@ impl InOrder {
         if let Some(finished) = self.memory.remove(&lowest) {
             return Some(finished);
         }
-        let (_, index) = lowest_run(&self.runs)?;
+        let (_, index) = self.lowest_in_runs?;
         let row = self.runs[index].take_next(&mut self.problem);
         if self.runs[index].next.is_none() {
             self.runs.swap_remove(index);
         }
+        self.lowest_in_runs = lowest_run(&self.runs);
         row.map(|row| Finished { row, ladder: None })
     }
 

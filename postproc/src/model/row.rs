@@ -4,8 +4,9 @@ use std::fmt;
 use std::io::Write;
 use std::net::IpAddr;
 
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_with::{serde_as, DisplayFromStr};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_with::{serde_as, DeserializeAs, SerializeAs};
 
 use crate::model::zeek::CONN_STATES;
 use crate::vocab::seconds::Seconds;
@@ -42,7 +43,8 @@ impl ActiveCloser {
     }
 }
 
-/// Serialized only to wait on disk (`model::in_order`): the vocabulary words as their text.
+/// Serialized only to wait on disk (`model::in_order`), and read back by the same program: the
+/// vocabulary words as their place in their vocabulary.
 #[serde_as]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
@@ -52,13 +54,13 @@ pub struct Row {
     pub resp: Endpoint,
     pub start: Seconds,
     pub duration: Seconds,
-    #[serde_as(as = "Option<DisplayFromStr>")]
+    #[serde_as(as = "Option<WordIndex>")]
     pub handshake: Option<HandshakeVerdict>,
     pub handshake_steps: Vec<u8>,
     pub handshake_rtt: Option<Seconds>,
     pub syn_to_synack: Option<Seconds>,
     pub synack_to_ack: Option<Seconds>,
-    #[serde_as(as = "Option<DisplayFromStr>")]
+    #[serde_as(as = "Option<WordIndex>")]
     pub teardown: Option<TeardownVerdict>,
     pub teardown_steps: Vec<u8>,
     pub active_closer: Option<ActiveCloser>,
@@ -74,9 +76,12 @@ pub struct Row {
     pub orig_ip_bytes: u64,
     pub resp_ip_bytes: u64,
     pub repeats: u32,
-    #[serde_as(as = "Vec<DisplayFromStr>")]
+    #[serde_as(as = "Vec<WordIndex>")]
     pub anomalies: Vec<Anomaly>,
-    #[serde(deserialize_with = "conn_state_named")]
+    #[serde(
+        serialize_with = "conn_state_index",
+        deserialize_with = "conn_state_indexed"
+    )]
     pub conn_state: ConnStateWord,
     pub history: String,
 }
@@ -103,6 +108,14 @@ impl Cell<'_> {
     pub fn push_to(self, out: &mut Vec<u8>) {
         match self {
             Cell::Text(text) => out.extend_from_slice(text.as_bytes()),
+            Cell::Address(IpAddr::V4(addr)) => {
+                for (index, octet) in addr.octets().into_iter().enumerate() {
+                    if index > 0 {
+                        out.push(b'.');
+                    }
+                    out.extend_from_slice(itoa::Buffer::new().format(octet).as_bytes());
+                }
+            }
             Cell::Address(addr) => {
                 // Writing into a Vec cannot fail.
                 let _ = write!(out, "{addr}");
@@ -141,19 +154,61 @@ impl fmt::Display for Cell<'_> {
     }
 }
 
-/// One of Zeek's `conn_state` words ([`CONN_STATES`]). Named, so that serde reads it back with
-/// [`conn_state_named`] rather than borrowing it from the serialized bytes, as it would a
-/// `&str` field.
+/// One of Zeek's `conn_state` words ([`CONN_STATES`]).
 pub type ConnStateWord = &'static str;
 
-/// A `conn_state` read back: one of Zeek's words.
-fn conn_state_named<'de, D: Deserializer<'de>>(deserializer: D) -> Result<&'static str, D::Error> {
-    let word = String::deserialize(deserializer)?;
-    CONN_STATES
+fn conn_state_index<S: Serializer>(word: &ConnStateWord, serializer: S) -> Result<S::Ok, S::Error> {
+    let index = CONN_STATES
         .iter()
-        .find(|known| **known == word)
+        .position(|known| known == word)
+        .ok_or_else(|| serde::ser::Error::custom(format!("no conn_state `{word}`")))?;
+    serializer.serialize_u8(index as u8)
+}
+
+fn conn_state_indexed<'de, D: Deserializer<'de>>(deserializer: D) -> Result<ConnStateWord, D::Error> {
+    let index = u8::deserialize(deserializer)?;
+    CONN_STATES
+        .get(usize::from(index))
         .copied()
-        .ok_or_else(|| serde::de::Error::custom(format!("no conn_state `{word}`")))
+        .ok_or_else(|| D::Error::custom(format!("no conn_state number {index}")))
+}
+
+/// A word of one of tcpwave's vocabularies, by its place in it.
+trait Word: Copy + 'static {
+    const WORDS: &'static [Self];
+    fn index(self) -> u8;
+}
+
+macro_rules! words {
+    ($($vocabulary:ty),+) => {$(
+        impl Word for $vocabulary {
+            const WORDS: &'static [Self] = <$vocabulary>::ALL;
+            fn index(self) -> u8 {
+                self as u8
+            }
+        }
+    )+};
+}
+
+words!(HandshakeVerdict, TeardownVerdict, Anomaly);
+
+/// Serializes a [`Word`] as one number rather than its text.
+struct WordIndex;
+
+impl<T: Word> SerializeAs<T> for WordIndex {
+    fn serialize_as<S: Serializer>(word: &T, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u8(word.index())
+    }
+}
+
+impl<'de, T: Word> DeserializeAs<'de, T> for WordIndex {
+    fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
+        let index = u8::deserialize(deserializer)?;
+        T::WORDS
+            .get(usize::from(index))
+            .copied()
+            .ok_or_else(|| D::Error::custom(format!("no word number {index}")))
+    }
 }
 
 pub const COLUMNS: [&str; 28] = [
