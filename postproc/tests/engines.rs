@@ -335,6 +335,29 @@ fn the_benchmark_generators_output_reads_alike() {
     let (captures, rows) = compare("benchmark generator", &[dir.path()]);
     assert_eq!(captures, 1);
     assert!(rows >= 3000, "{rows} rows");
+    // One capture and two jobs: the engine reads on a thread of its own while the rows are
+    // folded on another, with many batches of packets between them; one job folds as it reads.
+    let native = |jobs: &str| {
+        let output = tcpwave(
+            plugin_tshark(),
+            &[
+                "report",
+                "--format",
+                "csv",
+                "--engine",
+                "native",
+                "--jobs",
+                jobs,
+                dir.path().to_str().expect("UTF-8 path"),
+            ],
+        );
+        assert!(output.status.success(), "--jobs {jobs} failed");
+        output.stdout
+    };
+    assert!(
+        native("1") == native("2"),
+        "reading and folding on two threads changed the rows"
+    );
 }
 
 #[test]

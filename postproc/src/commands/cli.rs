@@ -289,7 +289,8 @@ pub struct CaptureArgs {
     )]
     pub engine: EngineChoice,
 
-    /// Captures read at once [default: the number of cores]
+    /// Captures read at once; with fewer captures than N, each is read and folded on two
+    /// threads [default: the number of cores]
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
 }

@@ -1,6 +1,7 @@
 //! Reading many captures at once: one worker per capture, `jobs` at a time, connections handed to
 //! the caller (on the calling thread) in input order, a progress bar on stderr when it is a
-//! terminal, and Ctrl-C handled so that the caller can finish its output cleanly.
+//! terminal, and Ctrl-C handled so that the caller can finish its output cleanly. With fewer
+//! captures than jobs, each worker's engine reads on a thread of its own while the worker folds.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{IsTerminal, Write};
@@ -20,6 +21,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::model::clock::ClockCheck;
 use crate::model::finished::Finished;
 use crate::model::fold::Connections;
+use crate::model::packet::LabelledPacket;
 use crate::run::engine::Engine;
 
 /// What the caller is told, on its own thread.
@@ -253,7 +255,7 @@ fn read_capture(
     engine: &Engine,
     path: &Path,
     filter: Option<&str>,
-    draw_ladders: bool,
+    reading: Reading,
     outbox: &mut Outbox,
     notes: &Notes,
 ) -> Option<String> {
@@ -275,24 +277,26 @@ fn read_capture(
             .as_ref()
             .is_none_or(|streams| streams.contains(finished.row.stream))
     };
-    let mut connections = Connections::new(&path.display().to_string(), draw_ladders);
+    let mut connections = Connections::new(&path.display().to_string(), reading.draw_ladders);
     let mut rows = 0usize;
     let mut clock = ClockCheck::default();
-    let report = engine.packets(
-        path,
-        &mut |packet| {
-            clock.observe(packet.frame, packet.time);
-            let followed_no_more = connections.add(&packet, &mut |finished| {
-                if selected(&finished) {
-                    rows += 1;
-                    outbox.push(finished);
-                }
-            });
-            outbox.send_if_due();
-            followed_no_more
-        },
-        &|note| notes.say(note),
-    );
+    let mut fold = |packet: LabelledPacket| {
+        clock.observe(packet.frame, packet.time);
+        let followed_no_more = connections.add(&packet, &mut |finished| {
+            if selected(&finished) {
+                rows += 1;
+                outbox.push(finished);
+            }
+        });
+        outbox.send_if_due();
+        followed_no_more
+    };
+    let note = |note: &str| notes.say(note);
+    let report = if reading.two_threads {
+        packets_on_two_threads(engine, path, &mut fold, &note)
+    } else {
+        engine.packets(path, &mut fold, &note)
+    };
     let lost = connections.finish(&mut |finished| {
         if selected(&finished) {
             rows += 1;
@@ -337,6 +341,67 @@ fn read_capture(
     (!problems.is_empty()).then(|| problems.join("; "))
 }
 
+/// How a worker reads its capture.
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    draw_ladders: bool,
+    /// Whether the engine reads on a thread of its own while the worker folds: when there are
+    /// fewer captures than jobs, so that a core would otherwise idle.
+    two_threads: bool,
+}
+
+/// Packets go from the reading thread to the folding one this many at a time...
+const PACKET_BATCH: usize = 1024;
+/// ...with at most this many batches on their way, so that memory stays bounded.
+const PACKET_BATCHES_ON_THE_WAY: usize = 4;
+
+/// [`Engine::packets`], with the engine on a thread of its own and `on_packet` on this one. The
+/// streams `on_packet` is done with reach the engine a little later than on one thread, which
+/// only delays the engine's forgetting them: the fold takes no packet of a stream it is done with.
+fn packets_on_two_threads(
+    engine: &Engine,
+    path: &Path,
+    on_packet: &mut dyn FnMut(LabelledPacket) -> Vec<u64>,
+    note: &(dyn Fn(&str) + Sync),
+) -> Result<crate::run::tshark::RunReport> {
+    let (batches, batches_in) = mpsc::sync_channel::<Vec<LabelledPacket>>(PACKET_BATCHES_ON_THE_WAY);
+    let (done_streams, done_streams_in) = mpsc::channel::<Vec<u64>>();
+    thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(PACKET_BATCH);
+            let report = engine.packets(
+                path,
+                &mut |packet| {
+                    batch.push(packet);
+                    if batch.len() == PACKET_BATCH {
+                        // A folding thread gone (a panic, reported there) only ends the batches.
+                        let _ = batches.send(mem::replace(
+                            &mut batch,
+                            Vec::with_capacity(PACKET_BATCH),
+                        ));
+                    }
+                    done_streams_in.try_iter().flatten().collect()
+                },
+                note,
+            );
+            let _ = batches.send(batch);
+            report
+        });
+        for batch in batches_in {
+            for packet in batch {
+                let done = on_packet(packet);
+                if !done.is_empty() {
+                    // The reader may be done already.
+                    let _ = done_streams.send(done);
+                }
+            }
+        }
+        reader
+            .join()
+            .unwrap_or_else(|panic| panic::resume_unwind(panic))
+    })
+}
+
 /// How often a waiting caller's thread looks for Ctrl-C.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -370,6 +435,7 @@ pub fn run(
     let filter = Arc::new(filter);
     let mut connections = 0u64;
     let workers = jobs.clamp(1, total.max(1));
+    let two_threads = jobs > workers;
     // At most every worker but one reads ahead of the capture being written.
     let ahead_limit = (AHEAD_MESSAGES / workers.saturating_sub(1).max(1)).max(HEAD_MESSAGES);
     for _ in 0..workers {
@@ -400,7 +466,10 @@ pub fn run(
                     &engine,
                     path,
                     filter.as_deref(),
-                    draw_ladders,
+                    Reading {
+                        draw_ladders,
+                        two_threads,
+                    },
                     &mut outbox,
                     &notes,
                 )
