@@ -15,10 +15,10 @@ use std::mem;
 use crate::model::finished::Finished;
 use crate::model::row::Row;
 
-/// Rows kept in memory before they are written to a run: about two megabytes (a few rows in unit
+/// Rows kept in memory before they are written to a run: about a megabyte (a few rows in unit
 /// tests, which go through many runs). Fewer would mean more runs, and past [`MAX_RUNS`] a merge
 /// that writes every row again.
-const MEMORY_ROWS: usize = if cfg!(test) { 16 } else { 4096 };
+const MEMORY_ROWS: usize = if cfg!(test) { 16 } else { 2048 };
 /// Runs kept before they are merged into one, so that open files stay few.
 const MAX_RUNS: usize = if cfg!(test) { 8 } else { 64 };
 

@@ -175,9 +175,11 @@ fn csv_record<'a>(line: &mut Vec<u8>, cells: impl IntoIterator<Item = Cell<'a>>)
         }
         let start = line.len();
         cell.push_to(line);
-        let needs_quotes = line[start..]
-            .iter()
-            .any(|byte| matches!(byte, b',' | b'"' | b'\r' | b'\n'));
+        // Only text can hold those bytes: numbers, times, addresses, steps and anomalies cannot.
+        let needs_quotes = matches!(cell, Cell::Text(_))
+            && line[start..]
+                .iter()
+                .any(|byte| matches!(byte, b',' | b'"' | b'\r' | b'\n'));
         if needs_quotes {
             let field = line.split_off(start);
             line.push(b'"');

@@ -356,8 +356,9 @@ const PACKET_BATCH: usize = 1024;
 const PACKET_BATCHES_ON_THE_WAY: usize = 4;
 
 /// [`Engine::packets`], with the engine on a thread of its own and `on_packet` on this one. The
-/// streams `on_packet` is done with reach the engine a little later than on one thread, which
-/// only delays the engine's forgetting them: the fold takes no packet of a stream it is done with.
+/// streams `on_packet` is done with reach the engine a batch or two later than on one thread,
+/// which only delays the engine's forgetting them: the fold takes no packet of a stream it is
+/// done with.
 fn packets_on_two_threads(
     engine: &Engine,
     path: &Path,
@@ -373,13 +374,11 @@ fn packets_on_two_threads(
                 path,
                 &mut |packet| {
                     batch.push(packet);
-                    if batch.len() == PACKET_BATCH {
-                        // A folding thread gone (a panic, reported there) only ends the batches.
-                        let _ = batches.send(mem::replace(
-                            &mut batch,
-                            Vec::with_capacity(PACKET_BATCH),
-                        ));
+                    if batch.len() < PACKET_BATCH {
+                        return Vec::new();
                     }
+                    // A folding thread gone (a panic, reported there) only ends the batches.
+                    let _ = batches.send(mem::replace(&mut batch, Vec::with_capacity(PACKET_BATCH)));
                     done_streams_in.try_iter().flatten().collect()
                 },
                 note,
