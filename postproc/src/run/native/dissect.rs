@@ -71,13 +71,28 @@ struct Bytes<'a> {
     data: &'a [u8],
     /// What Wireshark calls the reported length: at least `data`'s.
     reported: usize,
+    /// How many tunnels this reader opened to get here.
+    tunnels: u8,
 }
 
+/// How deep this reader follows tunnels in tunnels before leaving the frame to tshark (each level
+/// costs stack; a crafted frame can nest thousands).
+const MAX_TUNNELS: u8 = 8;
+
 impl<'a> Bytes<'a> {
+    fn new(data: &'a [u8], reported: usize) -> Bytes<'a> {
+        Bytes {
+            data,
+            reported: reported.max(data.len()),
+            tunnels: 0,
+        }
+    }
+
     fn from(self, at: usize) -> Bytes<'a> {
         Bytes {
             data: self.data.get(at..).unwrap_or_default(),
             reported: self.reported.saturating_sub(at),
+            ..self
         }
     }
 
@@ -86,18 +101,32 @@ impl<'a> Bytes<'a> {
         Bytes {
             data: &self.data[..self.data.len().min(len)],
             reported: self.reported.min(len),
+            ..self
         }
+    }
+
+    /// `read` of these bytes as a tunnel's payload, one level deeper.
+    fn tunnelled(self, read: impl FnOnce(Bytes<'a>) -> Dissection) -> Dissection {
+        if self.tunnels >= MAX_TUNNELS {
+            return Dissection::NeedsWireshark("tunnels in tunnels".to_owned());
+        }
+        read(Bytes {
+            tunnels: self.tunnels + 1,
+            ..self
+        })
     }
 }
 
 /// UDP ports Wireshark decodes tunnels (or sampled frames) on by default, whose payload can
-/// hold TCP.
-const TUNNEL_UDP_PORTS: [(u16, &str); 10] = [
+/// hold TCP. Wireshark tries both ports; VXLAN and Geneve are read here, the others go to tshark.
+const TUNNEL_UDP_PORTS: [(u16, &str); 12] = [
     (1701, "L2TP"),
     (2152, "GTP-U"),
     (3544, "Teredo"),
     (4341, "LISP"),
+    (4754, "GRE"),
     (4789, "VXLAN"),
+    (4790, "VXLAN-GPE"),
     (5246, "CAPWAP"),
     (6081, "Geneve"),
     (6343, "sFlow samples"),
@@ -105,43 +134,87 @@ const TUNNEL_UDP_PORTS: [(u16, &str); 10] = [
     (37008, "TZSP"),
 ];
 
-/// Ether types of encapsulations Wireshark opens that may hold IP (and so TCP) further in. Any
-/// other type but IPv4, IPv6 and VLAN tags holds no TCP.
-const IP_CARRYING_ETHER_TYPES: [(u16, &str); 9] = [
+/// Ether types of encapsulations Wireshark 4.0 opens (its `ethertype` table) that may hold IP
+/// (and so TCP) further in: Ethernet, 802.11, PPP, Frame Relay, X.25, 6LoWPAN, Fibre Channel or
+/// IP behind a header of their own. Any other type but IPv4, IPv6, VLAN tags, bridged Ethernet,
+/// jumbo LLC and unencrypted MACsec (read here) holds no TCP.
+const IP_CARRYING_ETHER_TYPES: [(u16, &str); 51] = [
+    (0x0000, "Fibre Channel"),
+    (0x0059, "PPP multiplexing"),
+    (0x0061, "IP header compression"),
+    (0x0641, "Roofnet"),
+    (0x0643, "Roofnet"),
+    (0x0644, "Roofnet"),
+    (0x0645, "Roofnet"),
+    (0x08ff, "AX.25"),
+    (0x2065, "IP header compression"),
+    (0x2067, "IP header compression"),
+    (0x22e5, "Gigamon"),
+    (0x22f0, "AVTP"),
+    (0x22f1, "ROHC"),
     (0x22f3, "TRILL"),
+    (0x2452, "802.11"),
+    (0x4305, "B.A.T.M.A.N."),
+    (0x6000, "LAPB"),
+    (0x6559, "Frame Relay"),
+    (0x809a, "802.15.4"),
+    (0x80ff, "WCP"),
+    (0x8783, "MiNT"),
     (0x8847, "MPLS"),
     (0x8848, "MPLS"),
     (0x8863, "PPPoE"),
     (0x8864, "PPPoE"),
+    (0x8874, "Broadcom tag"),
     (0x880b, "PPP"),
+    (0x88a1, "Telkonet"),
+    (0x88a9, "Extreme Mesh"),
+    (0x88b7, "OUI extended"),
+    (0x88bb, "LWAPP"),
     (0x88e5, "MACsec"),
     (0x88e7, "802.1ah"),
+    (0x8906, "FCoE"),
+    (0x8909, "Cisco MetaData"),
+    (0x890d, "802.11"),
+    (0x8915, "RoCE"),
+    (0x8926, "VN-Tag"),
+    (0x892f, "HSR"),
+    (0x893f, "802.1BR"),
+    (0x8947, "GeoNetworking"),
     (0x894f, "NSH"),
+    (0x8988, "Palo Alto HA"),
+    (0x9021, "RTmac"),
+    (0xa0ed, "6LoWPAN"),
+    (0xbbbb, "LWAPP"),
+    (0xd28b, "AVSP"),
+    (0xe555, "Extreme EXEH"),
+    (0xf1c1, "802.1CB"),
+    (0xfcfc, "Fibre Channel"),
+    (0xfff2, "Cisco ACI gleaning"),
 ];
 
-/// The SNAP organisation code of encapsulated Ethernet types (RFC 1042), and Cisco's, whose
-/// protocols (CDP, DTP, UDLD, VTP) carry no IP.
+/// The SNAP organisation code of encapsulated Ethernet types (RFC 1042), and Cisco's and Nortel's,
+/// whose protocols (CDP, DTP, UDLD, VTP, spanning tree; Nortel's discovery protocol) carry no IP.
 const SNAP_ETHER_TYPE: [u8; 3] = [0, 0, 0];
 const SNAP_CISCO: [u8; 3] = [0, 0, 0x0c];
+const SNAP_NORTEL: [u8; 3] = [0, 0, 0x81];
 
 /// The frame's headers, by its link type; `wire_len` is the frame's length on the wire.
 pub fn dissect(link_type: i32, data: &[u8], wire_len: usize) -> Dissection {
-    let frame = Bytes {
-        data,
-        reported: wire_len.max(data.len()),
-    };
+    let frame = Bytes::new(data, wire_len);
     match link_type {
         frames::ETHERNET => ethernet(frame),
-        frames::LINUX_SLL => match data.get(14..16) {
-            Some(protocol) => ether_type(
-                u16::from_be_bytes([protocol[0], protocol[1]]),
+        frames::LINUX_SLL => match data {
+            [_, _, h1, h2, _, _, _, _, _, _, _, _, _, _, p1, p2, ..] => linux_cooked(
+                u16::from_be_bytes([*h1, *h2]),
+                u16::from_be_bytes([*p1, *p2]),
                 frame.from(16),
             ),
-            None => Dissection::NoTcp,
+            _ => Dissection::NoTcp,
         },
-        frames::LINUX_SLL2 => match data.get(0..2) {
-            Some(protocol) if data.len() >= 20 => ether_type(
-                u16::from_be_bytes([protocol[0], protocol[1]]),
+        frames::LINUX_SLL2 => match data {
+            [p1, p2, _, _, _, _, _, _, h1, h2, _, _, _, _, _, _, _, _, _, _, ..] => linux_cooked(
+                u16::from_be_bytes([*h1, *h2]),
+                u16::from_be_bytes([*p1, *p2]),
                 frame.from(20),
             ),
             _ => Dissection::NoTcp,
@@ -154,20 +227,69 @@ pub fn dissect(link_type: i32, data: &[u8], wire_len: usize) -> Dissection {
         },
         frames::IPV4 => ipv4(frame),
         frames::IPV6 => ipv6(frame),
-        frames::PPP => ppp(frame),
+        frames::PPP | frames::PPP_HDLC => ppp(frame),
         frames::C_HDLC => match data.get(2..4) {
             Some(kind) => proven_without_tcp(
-                ether_type(u16::from_be_bytes([kind[0], kind[1]]), frame.from(4)),
+                cisco_hdlc(u16::from_be_bytes([kind[0], kind[1]]), frame.from(4)),
                 "Cisco HDLC frames carrying IP",
             ),
             None => Dissection::NoTcp,
         },
+        frames::FRAME_RELAY => proven_without_tcp(frame_relay(frame), "Frame Relay frames"),
         frames::IEEE802_11 => wifi(frame),
         frames::IEEE802_11_RADIOTAP => match radiotap_len(data) {
             Some(len) => wifi(frame.from(len)),
             None => Dissection::NoTcp,
         },
         other => Dissection::NeedsWireshark(format!("link type {other}")),
+    }
+}
+
+/// A Linux cooked capture's payload (v1 or v2) by its device type (`hatype`, an `ARPHRD_` number)
+/// and protocol, as Wireshark's SLL dissector reads it: netlink devices hand it the whole frame; a
+/// protocol up to 1536 is Linux's own number, read by device type first (radiotap, Frame Relay),
+/// then by that number; above, an ether type, which GRE devices look up in GRE's table instead.
+/// Whatever this reader does not follow goes to tshark.
+fn linux_cooked(hatype: u16, protocol: u16, payload: Bytes<'_>) -> Dissection {
+    const FRAME_RELAY_DEVICE: u16 = 770;
+    const GRE_DEVICE: u16 = 778;
+    const RADIOTAP_DEVICE: u16 = 803;
+    const NETLINK_DEVICE: u16 = 824;
+    if hatype == NETLINK_DEVICE {
+        return Dissection::NeedsWireshark("netlink frames".to_owned());
+    }
+    if protocol <= 1536 {
+        return match (hatype, protocol) {
+            (RADIOTAP_DEVICE, _) => match radiotap_len(payload.data) {
+                Some(len) => wifi(payload.from(len)),
+                None => Dissection::NoTcp,
+            },
+            (FRAME_RELAY_DEVICE, _) => {
+                proven_without_tcp(frame_relay(payload), "Frame Relay frames")
+            }
+            // Novell's 802.3 frames (IPX), and CAN and CAN FD frames.
+            (_, 0x0001 | 0x000c | 0x000d) => Dissection::NoTcp,
+            (_, 0x0003) => ethernet(payload),
+            (_, 0x0004) => llc(payload),
+            (_, 0x0007) => ppp(payload),
+            _ => Dissection::NeedsWireshark("Linux cooked frames of other protocols".to_owned()),
+        };
+    }
+    match (hatype, EtherType(protocol)) {
+        (GRE_DEVICE, EtherType::IPV4 | EtherType::IPV6) => ether_type(protocol, payload),
+        // Without the GRE header, whether an ERSPAN header is there is not known: both ways
+        // must hold no TCP.
+        (GRE_DEVICE, _) => {
+            let readings = [false, true].map(|sequenced| {
+                payload.tunnelled(|inner| gre_payload(protocol, inner, sequenced))
+            });
+            if readings.iter().all(|reading| *reading == Dissection::NoTcp) {
+                Dissection::NoTcp
+            } else {
+                Dissection::NeedsWireshark("IP tunnels".to_owned())
+            }
+        }
+        _ => ether_type(protocol, payload),
     }
 }
 
@@ -272,48 +394,191 @@ fn wifi(frame: Bytes<'_>) -> Dissection {
 
 /// Ethernet II with any number of 802.1Q / 802.1ad tags; 802.3 frames carry LLC.
 fn ethernet(frame: Bytes<'_>) -> Dissection {
-    let mut at = 12;
-    loop {
-        let Some(bytes) = frame.data.get(at..at + 2) else {
-            return Dissection::NoTcp;
-        };
-        let value = u16::from_be_bytes([bytes[0], bytes[1]]);
-        match value {
-            0x8100 | 0x88a8 | 0x9100 => at += 4,
-            _ => return ether_type(value, frame.from(at + 2)),
-        }
+    match frame.data.get(12..14) {
+        Some(bytes) => ether_type(u16::from_be_bytes([bytes[0], bytes[1]]), frame.from(14)),
+        None => Dissection::NoTcp,
     }
 }
 
-fn ether_type(value: u16, payload: Bytes<'_>) -> Dissection {
+/// What an Ethernet type or length field leads to: after VLAN tags, a type, or up to 1500 the
+/// length of an LLC frame.
+fn ether_type(mut value: u16, mut payload: Bytes<'_>) -> Dissection {
+    // 802.1Q, 802.1ad and the older 0x9100 tags: a tag control word, then the type they carry.
+    while matches!(value, 0x8100 | 0x88a8 | 0x9100) {
+        let Some(bytes) = payload.data.get(2..4) else {
+            return Dissection::NoTcp;
+        };
+        value = u16::from_be_bytes([bytes[0], bytes[1]]);
+        payload = payload.from(4);
+    }
     match EtherType(value) {
         EtherType::IPV4 => ipv4(payload),
         EtherType::IPV6 => ipv6(payload),
         _ if value <= 1500 => llc(payload),
-        // MACsec (IEEE 802.1AE) with its E bit set: encrypted, and Wireshark has no keys.
-        _ if value == MACSEC && payload.data.first().is_some_and(|tci| tci & 0x08 != 0) => {
-            Dissection::NoTcp
-        }
-        _ => match IP_CARRYING_ETHER_TYPES
-            .iter()
-            .find(|(known, _)| *known == value)
-        {
-            Some((_, name)) => Dissection::NeedsWireshark(format!("{name} frames")),
-            None => Dissection::NoTcp,
+        _ => match value {
+            BRIDGED_ETHERNET => payload.tunnelled(ethernet),
+            JUMBO_LLC => llc(payload),
+            MACSEC => proven_without_tcp(macsec(payload), "MACsec frames"),
+            _ => match IP_CARRYING_ETHER_TYPES
+                .iter()
+                .find(|(known, _)| *known == value)
+            {
+                Some((_, name)) => Dissection::NeedsWireshark(format!("{name} frames")),
+                None => Dissection::NoTcp,
+            },
         },
     }
 }
 
+/// A payload Wireshark finds by its ether type alone: no 802.3 length, and under 1501 the types
+/// of PPP's protocols and others that `ether_type` does not tell apart, which go to tshark.
+fn by_ether_type(value: u16, payload: Bytes<'_>, what: &str) -> Dissection {
+    if value <= 1500 {
+        return Dissection::NeedsWireshark(what.to_owned());
+    }
+    ether_type(value, payload)
+}
+
+/// Transparent Ethernet bridging (RFC 1701): a whole Ethernet frame, without its FCS.
+const BRIDGED_ETHERNET: u16 = 0x6558;
+/// An LLC frame longer than 802.3 allows.
+const JUMBO_LLC: u16 = 0x8870;
 const MACSEC: u16 = 0x88e5;
 
-/// An 802.2 LLC frame: only SNAP can carry IP.
+/// A MACsec frame (IEEE 802.1AE) after its ether type. Wireshark opens the payload only when it
+/// is neither encrypted (E bit) nor changed (C bit), the version bit is 0, and the frame is longer
+/// than the SecTAG (6 bytes, 14 with an SCI) and the 16-byte ICV together; the payload's ether
+/// type follows the SecTAG.
+fn macsec(payload: Bytes<'_>) -> Dissection {
+    const VERSION: u8 = 0x80;
+    const SCI_PRESENT: u8 = 0x20;
+    const ENCRYPTED_OR_CHANGED: u8 = 0x0c;
+    let Some(&tci) = payload.data.first() else {
+        return Dissection::NoTcp;
+    };
+    if tci & (VERSION | ENCRYPTED_OR_CHANGED) != 0 {
+        return Dissection::NoTcp;
+    }
+    let sectag_len = if tci & SCI_PRESENT != 0 { 14 } else { 6 };
+    if payload.data.len() <= sectag_len + 16 {
+        return Dissection::NoTcp;
+    }
+    let kind = u16::from_be_bytes([payload.data[sectag_len], payload.data[sectag_len + 1]]);
+    by_ether_type(kind, payload.from(sectag_len + 2), "MACsec frames")
+}
+
+/// An 802.2 LLC frame: SNAP, or the SAPs Wireshark reads IP behind (IP's own, X.25, and those
+/// of OSI network layer protocols).
 fn llc(payload: Bytes<'_>) -> Dissection {
-    match payload.data {
-        [0xaa, 0xaa, 0x03, o1, o2, o3, t1, t2, ..] => match [*o1, *o2, *o3] {
-            SNAP_ETHER_TYPE => ether_type(u16::from_be_bytes([*t1, *t2]), payload.from(8)),
-            SNAP_CISCO => Dissection::NoTcp,
-            _ => Dissection::NeedsWireshark("802.2 SNAP frames".to_owned()),
-        },
+    const SAP_SNAP: u8 = 0xaa;
+    let [dsap, ssap, control, ..] = *payload.data else {
+        return Dissection::NoTcp;
+    };
+    let header_len = 2 + xdlc_control_len(control);
+    if dsap == SAP_SNAP && ssap == SAP_SNAP {
+        // Information: I frames (low bit 0) and UI frames, the poll bit either way.
+        let information = control & 0x01 == 0 || control & 0xef == 0x03;
+        return snap(payload.from(header_len), information);
+    }
+    match dsap {
+        0x06 | 0x7e => Dissection::NeedsWireshark("802.2 frames carrying IP".to_owned()),
+        0x14 | 0x20 | 0x34 | 0x54 | 0xfe => osi(payload.from(header_len)),
+        _ => Dissection::NoTcp,
+    }
+}
+
+/// The length of an HDLC-style control field as Wireshark reads it (extended): 1 byte for
+/// unnumbered frames, 2 for information and supervisory ones.
+fn xdlc_control_len(control: u8) -> usize {
+    if control & 0x03 == 0x03 {
+        1
+    } else {
+        2
+    }
+}
+
+/// A SNAP header (an OUI and a protocol ID) and its payload; an encapsulated ether type is read
+/// only in information frames.
+fn snap(header: Bytes<'_>, information: bool) -> Dissection {
+    let [o1, o2, o3, t1, t2, ..] = *header.data else {
+        return Dissection::NoTcp;
+    };
+    match [o1, o2, o3] {
+        SNAP_ETHER_TYPE if information => by_ether_type(
+            u16::from_be_bytes([t1, t2]),
+            header.from(5),
+            "802.2 SNAP frames",
+        ),
+        SNAP_ETHER_TYPE | SNAP_CISCO | SNAP_NORTEL => Dissection::NoTcp,
+        _ => Dissection::NeedsWireshark("802.2 SNAP frames".to_owned()),
+    }
+}
+
+/// An OSI network layer PDU and the NLPID before it (ISO/IEC TR 9577): IP, IPv6 and PPP go to
+/// tshark; what Wireshark reads under the other NLPIDs (CLNP, ES-IS, IS-IS, Q.931) carries no IP.
+fn osi(payload: Bytes<'_>) -> Dissection {
+    match payload.data.first() {
+        Some(0xcc | 0x8e | 0xcf) => Dissection::NeedsWireshark("OSI frames carrying IP".to_owned()),
+        _ => Dissection::NoTcp,
+    }
+}
+
+/// A Cisco HDLC protocol type and its payload: an ether type, or OSI behind a padding byte
+/// (absent before CLNP, ES-IS and IS-IS).
+fn cisco_hdlc(kind: u16, payload: Bytes<'_>) -> Dissection {
+    const OSI: u16 = 0xfefe;
+    match (kind, payload.data.first()) {
+        (OSI, Some(0x81..=0x83)) => osi(payload),
+        (OSI, _) => osi(payload.from(1)),
+        _ => ether_type(kind, payload),
+    }
+}
+
+/// A Frame Relay frame (Q.922 address, then RFC 2427 or Cisco's encapsulation), as Wireshark's
+/// default (FRF 3.2) reads it: this reader only proves it holds no TCP. The address ends at the
+/// first byte with its EA bit. A UI control byte (0x03) is RFC 2427: an NLPID. Otherwise Wireshark
+/// picks by table lookups among Cisco's protocol type, an NLPID after the control field, raw
+/// Ethernet (or, on DLCI 0 and for XID frames, data): every one of those readings must hold no
+/// TCP.
+fn frame_relay(frame: Bytes<'_>) -> Dissection {
+    const UI: u8 = 0x03;
+    const XID: u8 = 0xaf;
+    let Some(address_len) = frame.data.iter().position(|byte| byte & 1 == 1) else {
+        return Dissection::NoTcp;
+    };
+    let body = frame.from(address_len + 1);
+    let (control, cisco_type) = match body.data {
+        [] | [XID, ..] => return Dissection::NoTcp,
+        [UI, ..] => return nlpid(body.from(1)),
+        [control] => (*control, None),
+        [control, next, ..] => (*control, Some(u16::from_be_bytes([*control, *next]))),
+    };
+    let readings = [
+        cisco_type.map_or(Dissection::NoTcp, |kind| cisco_hdlc(kind, body.from(2))),
+        nlpid(body.from(xdlc_control_len(control))),
+        ethernet(body),
+    ];
+    if readings.iter().all(|reading| *reading == Dissection::NoTcp) {
+        Dissection::NoTcp
+    } else {
+        Dissection::NeedsWireshark("Frame Relay frames".to_owned())
+    }
+}
+
+/// An RFC 2427 payload: an NLPID (after an optional padding byte) and what it names.
+fn nlpid(payload: Bytes<'_>) -> Dissection {
+    let payload = match payload.data {
+        [0, ..] => payload.from(1),
+        _ => payload,
+    };
+    match payload.data.first() {
+        Some(0xcc) => ipv4(payload.from(1)),
+        Some(0x8e) => ipv6(payload.from(1)),
+        // SNAP; Wireshark does not check the control field for an information frame here.
+        Some(0x80) => snap(payload.from(1), true),
+        // PPP and compressed (WCP) frames.
+        Some(0xcf | 0xb0) => Dissection::NeedsWireshark("Frame Relay frames".to_owned()),
+        // Q.933, LMI, CLNP, ES-IS, IS-IS, or data.
         _ => Dissection::NoTcp,
     }
 }
@@ -434,13 +699,20 @@ fn transport(ip: IpPayload<'_>) -> Dissection {
             Dissection::NeedsWireshark("IP fragments carrying TCP".to_owned())
         }
         ip_number::TCP => tcp(&ip).map_or(Dissection::NoTcp, Dissection::Tcp),
-        ip_number::UDP => udp(ip.payload.data),
+        ip_number::UDP => udp(&ip),
         ip_number::ICMP if !ip.fragmented => icmp_error(ip.payload.data, &[3, 4, 5, 11, 12]),
         ip_number::IPV6_ICMP if !ip.fragmented => icmp_error(ip.payload.data, &[1, 2, 3, 4]),
-        // IP in IP read natively only when the inner datagram holds no TCP (of which the tunnel
-        // would decide the stream numbers and addresses).
-        ip_number::IPV4 if !ip.fragmented => proven_without_tcp(ipv4(ip.payload), "IP tunnels"),
-        ip_number::IPV6 if !ip.fragmented => proven_without_tcp(ipv6(ip.payload), "IP tunnels"),
+        // IP in IP and GRE read natively only when the inner datagram holds no TCP (of which the
+        // tunnel would decide the stream numbers and addresses).
+        ip_number::IPV4 if !ip.fragmented => {
+            proven_without_tcp(ip.payload.tunnelled(ipv4), "IP tunnels")
+        }
+        ip_number::IPV6 if !ip.fragmented => {
+            proven_without_tcp(ip.payload.tunnelled(ipv6), "IP tunnels")
+        }
+        ip_number::GRE if !ip.fragmented => {
+            proven_without_tcp(ip.payload.tunnelled(gre), "IP tunnels")
+        }
         ip_number::IPV4 | ip_number::IPV6 | ip_number::GRE => {
             Dissection::NeedsWireshark("IP tunnels".to_owned())
         }
@@ -452,18 +724,182 @@ fn transport(ip: IpPayload<'_>) -> Dissection {
     }
 }
 
-fn udp(payload: &[u8]) -> Dissection {
-    let Some(ports) = payload.get(..4) else {
+/// A GRE packet (RFC 2784, RFC 2890), version 0, as Wireshark 4.0 reads it: the checksum, key and
+/// sequence number present by their flags, 4 bytes each (the checksum's with the reserved field
+/// after it), then the payload by its protocol type. Routing (RFC 1701) and other versions (PPTP's
+/// enhanced GRE) go to tshark.
+fn gre(packet: Bytes<'_>) -> Dissection {
+    const CHECKSUM: u16 = 0x8000;
+    const ROUTING: u16 = 0x4000;
+    const KEY: u16 = 0x2000;
+    const SEQUENCE: u16 = 0x1000;
+    const VERSION: u16 = 0x0007;
+    let [f1, f2, t1, t2, ..] = *packet.data else {
         return Dissection::NoTcp;
     };
-    let source = u16::from_be_bytes([ports[0], ports[1]]);
-    let destination = u16::from_be_bytes([ports[2], ports[3]]);
-    match TUNNEL_UDP_PORTS
+    let flags = u16::from_be_bytes([f1, f2]);
+    if flags & (ROUTING | VERSION) != 0 {
+        return Dissection::NeedsWireshark("IP tunnels".to_owned());
+    }
+    let header_len = 4 + [CHECKSUM, KEY, SEQUENCE]
         .iter()
-        .find(|(port, _)| *port == source || *port == destination)
-    {
-        Some((_, tunnel)) => Dissection::NeedsWireshark(format!("{tunnel} tunnels")),
-        None => Dissection::NoTcp,
+        .filter(|flag| flags & **flag != 0)
+        .count()
+        * 4;
+    gre_payload(
+        u16::from_be_bytes([t1, t2]),
+        packet.from(header_len),
+        flags & SEQUENCE != 0,
+    )
+}
+
+/// What Wireshark's GRE protocol table opens for `kind`; type I and II ERSPAN share a type, the
+/// GRE sequence number telling type II's header present.
+fn gre_payload(kind: u16, payload: Bytes<'_>, sequenced: bool) -> Dissection {
+    const ERSPAN: u16 = 0x88be;
+    const ERSPAN_TYPE_III: u16 = 0x22eb;
+    const NHRP: u16 = 0x2001;
+    const CISCO_METADATA: u16 = 0x8909;
+    // Keepalives, ARP and CDP.
+    const WITHOUT_IP: [u16; 3] = [0x0000, 0x0806, 0x2000];
+    // OSI network layer PDUs, by their LLC SAP.
+    const OSI: u16 = 0x00fe;
+    match kind {
+        0x0800 => ipv4(payload),
+        0x86dd => ipv6(payload),
+        BRIDGED_ETHERNET => ethernet(payload),
+        ERSPAN if !sequenced => ethernet(payload),
+        ERSPAN | ERSPAN_TYPE_III => erspan(payload),
+        NHRP => nhrp(payload),
+        // Cisco MetaData: the protocol type, 6 bytes of its own, then the payload, which GRE's
+        // table opens without the GRE header's flags.
+        CISCO_METADATA => match payload.data {
+            [t1, t2, ..] => payload.tunnelled(|inner| {
+                gre_payload(u16::from_be_bytes([*t1, *t2]), inner.from(8), false)
+            }),
+            _ => Dissection::NoTcp,
+        },
+        OSI => osi(payload),
+        _ if WITHOUT_IP.contains(&kind) => Dissection::NoTcp,
+        _ => Dissection::NeedsWireshark("IP tunnels".to_owned()),
+    }
+}
+
+/// An ERSPAN header (draft-foschiano-erspan) before the mirrored frame: version 1 (type II) is 8
+/// bytes, version 2 (type III) 12, 20 with its optional subheader (O bit), and only its frame type
+/// 0 is Ethernet; Wireshark reads nothing further of other versions.
+fn erspan(packet: Bytes<'_>) -> Dissection {
+    match packet.data {
+        [version, _, ..] if version >> 4 == 1 => ethernet(packet.from(8)),
+        [version, _, _, _, _, _, _, _, _, _, w1, w2, ..] if version >> 4 == 2 => {
+            let word = u16::from_be_bytes([*w1, *w2]);
+            let frame_type = (word & 0x7c00) >> 10;
+            let header_len = if word & 1 != 0 { 20 } else { 12 };
+            if frame_type == 0 {
+                ethernet(packet.from(header_len))
+            } else {
+                Dissection::NoTcp
+            }
+        }
+        _ => Dissection::NoTcp,
+    }
+}
+
+/// An NHRP packet (RFC 2332) as Wireshark 4.0 reads it: only error and traffic indications carry
+/// a packet, after the mandatory part's fixed fields and addresses; an error indication's is an
+/// NHRP packet, a traffic indication's is of the fixed header's protocol type (an NLPID up to
+/// 0xff, an ether type from 0x600). A SNAP protocol type (whose header Wireshark reads 2 bytes
+/// short) goes to tshark.
+fn nhrp(packet: Bytes<'_>) -> Dissection {
+    const ERROR_INDICATION: u8 = 7;
+    const TRAFFIC_INDICATION: u8 = 8;
+    const SNAP: u16 = 0x0080;
+    let needs_wireshark = || Dissection::NeedsWireshark("NHRP indications".to_owned());
+    let data = packet.data;
+    let Some(&operation) = data.get(17) else {
+        return Dissection::NoTcp;
+    };
+    if operation != ERROR_INDICATION && operation != TRAFFIC_INDICATION {
+        return Dissection::NoTcp;
+    }
+    let protocol = u16::from_be_bytes([data[2], data[3]]);
+    if protocol == SNAP {
+        return needs_wireshark();
+    }
+    let word = |at: usize| u16::from_be_bytes([data[at], data[at + 1]]);
+    // The mandatory part ends at the extensions, if any, else at the packet's end; Wireshark
+    // reads none that is empty or ends outside the packet.
+    let (packet_len, extensions_at) = (word(10), word(14));
+    let mandatory_end = if extensions_at == 0 {
+        packet_len
+    } else {
+        extensions_at
+    };
+    if packet_len < 20 || !(21..=packet_len).contains(&mandatory_end) {
+        return Dissection::NoTcp;
+    }
+    // The source and destination protocol address lengths, then 6 bytes of flags, codes or
+    // reserved, then the source NBMA address and subaddress and the two protocol addresses.
+    let (Some(&source_len), Some(&destination_len)) = (data.get(20), data.get(21)) else {
+        return Dissection::NoTcp;
+    };
+    let address_len = usize::from(data[18] & 0x3f) + usize::from(data[19] & 0x3f);
+    let carried =
+        packet.from(28 + address_len + usize::from(source_len) + usize::from(destination_len));
+    if operation == ERROR_INDICATION {
+        return carried.tunnelled(nhrp);
+    }
+    match protocol {
+        0xcc => ipv4(carried),
+        0x8e => ipv6(carried),
+        0xcf => needs_wireshark(),
+        0x0600.. => by_ether_type(protocol, carried, "NHRP indications"),
+        _ => Dissection::NoTcp,
+    }
+}
+
+/// A UDP datagram: on a tunnel port Wireshark tries, VXLAN (RFC 7348: 8 bytes, then Ethernet) and
+/// Geneve (RFC 8926: 8 bytes and options, then the payload by its ether type) are read when they
+/// hold no TCP; every tunnel port the datagram has must be read so, and a fragment's payload may
+/// be cut before the inner headers, so it goes to tshark.
+fn udp(ip: &IpPayload<'_>) -> Dissection {
+    const VXLAN: u16 = 4789;
+    const GENEVE: u16 = 6081;
+    let datagram = ip.payload;
+    let Some(ports) = datagram.data.get(..4) else {
+        return Dissection::NoTcp;
+    };
+    let ports = [
+        u16::from_be_bytes([ports[0], ports[1]]),
+        u16::from_be_bytes([ports[2], ports[3]]),
+    ];
+    let payload = datagram.from(8);
+    for port in ports {
+        let Some((_, tunnel)) = TUNNEL_UDP_PORTS.iter().find(|(known, _)| *known == port) else {
+            continue;
+        };
+        let reading = match port {
+            VXLAN if !ip.fragmented => payload.tunnelled(|inner| ethernet(inner.from(8))),
+            GENEVE if !ip.fragmented => payload.tunnelled(geneve),
+            _ => Dissection::NeedsWireshark(String::new()),
+        };
+        if reading != Dissection::NoTcp {
+            return Dissection::NeedsWireshark(format!("{tunnel} tunnels"));
+        }
+    }
+    Dissection::NoTcp
+}
+
+/// A Geneve packet: its options' length in 4-byte words in the first byte's low 6 bits, the
+/// payload's protocol type in bytes 2 and 3.
+fn geneve(packet: Bytes<'_>) -> Dissection {
+    match packet.data {
+        [first, _, t1, t2, ..] => by_ether_type(
+            u16::from_be_bytes([*t1, *t2]),
+            packet.from(8 + usize::from(first & 0x3f) * 4),
+            "Geneve tunnels",
+        ),
+        _ => Dissection::NoTcp,
     }
 }
 
@@ -475,10 +911,7 @@ fn icmp_error(message: &[u8], error_types: &[u8]) -> Dissection {
     {
         return Dissection::NoTcp;
     }
-    let quoted = Bytes {
-        data: message.get(8..).unwrap_or_default(),
-        reported: message.len().saturating_sub(8),
-    };
+    let quoted = Bytes::new(message.get(8..).unwrap_or_default(), 0);
     let ip = match quoted.data.first().map(|byte| byte >> 4) {
         Some(4) => Ipv4HeaderSlice::from_slice(quoted.data)
             .ok()
@@ -737,6 +1170,398 @@ mod tests {
             Dissection::NoTcp
         ));
         assert!(needs_wireshark(dissect(frames::ETHERNET, &macsec(0x20), 0)));
+    }
+
+    /// [`datagram`] made UDP: no TCP inside.
+    fn udp_datagram() -> Vec<u8> {
+        let mut udp = datagram();
+        udp[9] = 17;
+        udp
+    }
+
+    /// An Ethernet frame with an IPv4 header of `protocol` before `inner`.
+    fn ip_frame(protocol: u8, inner: &[u8]) -> Vec<u8> {
+        let mut outer = frame(0, 0)[..14 + 20].to_vec();
+        let total = 20 + inner.len();
+        outer[14 + 2..14 + 4].copy_from_slice(&(total as u16).to_be_bytes());
+        outer[14 + 9] = protocol;
+        [&outer[..], inner].concat()
+    }
+
+    /// An Ethernet header before `ether_type` and `payload`.
+    fn ethernet_frame(ether_type: u16, payload: &[u8]) -> Vec<u8> {
+        [&[0u8; 12][..], &ether_type.to_be_bytes(), payload].concat()
+    }
+
+    fn gre(flags: u16, kind: u16, optional: &[u8], payload: &[u8]) -> Vec<u8> {
+        let header = [flags.to_be_bytes(), kind.to_be_bytes()].concat();
+        ip_frame(47, &[&header[..], optional, payload].concat())
+    }
+
+    fn reads(link_type: i32, frame: &[u8]) -> Dissection {
+        dissect(link_type, frame, 0)
+    }
+
+    #[test]
+    fn gre_reads_natively_only_without_tcp() {
+        let ethernet = frames::ETHERNET;
+        let (tcp, udp) = (datagram(), udp_datagram());
+        let bridged_tcp = frame(0, 5);
+        let bridged_arp = ethernet_frame(0x0806, &[0; 28]);
+        // IPv4 inside, behind the checksum, key and sequence number or none of them.
+        for (flags, optional) in [(0, &[][..]), (0xb000, &[0; 12][..]), (0x2000, &[0; 4][..])] {
+            assert_eq!(
+                reads(ethernet, &gre(flags, 0x0800, optional, &udp)),
+                Dissection::NoTcp
+            );
+            assert!(needs_wireshark(reads(
+                ethernet,
+                &gre(flags, 0x0800, optional, &tcp)
+            )));
+        }
+        // Bridged Ethernet, and type I ERSPAN (no sequence number, no ERSPAN header).
+        for kind in [0x6558, 0x88be] {
+            assert_eq!(
+                reads(ethernet, &gre(0, kind, &[], &bridged_arp)),
+                Dissection::NoTcp
+            );
+            assert!(needs_wireshark(reads(
+                ethernet,
+                &gre(0, kind, &[], &bridged_tcp)
+            )));
+        }
+        // Type II ERSPAN: a sequence number, then an 8-byte header of version 1.
+        let type_ii = |frame: &[u8]| [&[0x10, 0, 0, 0, 0, 0, 0, 0][..], frame].concat();
+        let sequenced = |payload: &[u8]| gre(0x1000, 0x88be, &[0; 4], payload);
+        assert_eq!(
+            reads(ethernet, &sequenced(&type_ii(&bridged_arp))),
+            Dissection::NoTcp
+        );
+        assert!(needs_wireshark(reads(
+            ethernet,
+            &sequenced(&type_ii(&bridged_tcp))
+        )));
+        // Type III: 12 bytes, 20 with the subheader; a frame type other than Ethernet is data.
+        let type_iii = |word: u16, frame: &[u8]| {
+            let mut header = vec![0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+            header.extend(word.to_be_bytes());
+            if word & 1 != 0 {
+                header.extend([0; 8]);
+            }
+            [&header[..], frame].concat()
+        };
+        for word in [0, 1] {
+            let arp = gre(0, 0x22eb, &[], &type_iii(word, &bridged_arp));
+            assert_eq!(reads(ethernet, &arp), Dissection::NoTcp);
+            let tcp = gre(0, 0x22eb, &[], &type_iii(word, &bridged_tcp));
+            assert!(needs_wireshark(reads(ethernet, &tcp)));
+        }
+        let ip_frame_type = gre(0, 0x22eb, &[], &type_iii(0x0800, &bridged_tcp));
+        assert_eq!(reads(ethernet, &ip_frame_type), Dissection::NoTcp);
+        // OSI: IS-IS holds no TCP, IP behind NLPID 0xcc may.
+        assert_eq!(
+            reads(ethernet, &gre(0, 0x00fe, &[], &[0x83, 0, 0])),
+            Dissection::NoTcp
+        );
+        let osi_ip = [&[0xcc][..], &tcp].concat();
+        assert!(needs_wireshark(reads(
+            ethernet,
+            &gre(0, 0x00fe, &[], &osi_ip)
+        )));
+        // Routing, PPTP's version 1, unknown types, IP fragments, a cut header.
+        assert!(needs_wireshark(reads(
+            ethernet,
+            &gre(0x4000, 0x0800, &[0; 8], &udp)
+        )));
+        assert!(needs_wireshark(reads(
+            ethernet,
+            &gre(0x3001, 0x880b, &[0; 8], &[0xff, 0x03])
+        )));
+        assert!(needs_wireshark(reads(ethernet, &gre(0, 0x1234, &[], &udp))));
+        let mut fragment = gre(0, 0x0800, &[], &udp);
+        fragment[14 + 6] = 0x20;
+        assert!(needs_wireshark(reads(ethernet, &fragment)));
+        assert_eq!(
+            reads(ethernet, &ip_frame(47, &[0, 0, 8])),
+            Dissection::NoTcp
+        );
+        // Bridged Ethernet in bridged Ethernet, too deep to follow.
+        let mut nested = bridged_arp;
+        for _ in 0..20 {
+            nested = ethernet_frame(0x6558, &nested);
+        }
+        assert!(needs_wireshark(reads(ethernet, &nested)));
+    }
+
+    /// An NHRP packet of `operation` with IPv4 addresses (4-byte NBMA and protocol addresses),
+    /// protocol type `protocol`, and `carried` after the mandatory part.
+    fn nhrp(operation: u8, protocol: u16, carried: &[u8]) -> Vec<u8> {
+        let len = 20 + 8 + 4 + 4 + 4 + carried.len();
+        let mut packet = vec![0, 1];
+        packet.extend(protocol.to_be_bytes());
+        packet.extend([0; 5]);
+        packet.push(255);
+        packet.extend((len as u16).to_be_bytes());
+        packet.extend([0, 0, 0, 0, 1, operation, 4, 0]);
+        packet.extend([4, 4, 0, 0, 0, 0, 0, 0]);
+        packet.extend([0; 12]);
+        packet.extend(carried);
+        packet
+    }
+
+    #[test]
+    fn nhrp_reads_natively_only_without_tcp() {
+        let in_gre = |packet: &[u8]| gre(0x2000, 0x2001, &[0; 4], packet);
+        let (tcp, udp) = (datagram(), udp_datagram());
+        let registration = nhrp(3, 0x0800, &tcp);
+        assert_eq!(
+            reads(frames::ETHERNET, &in_gre(&registration)),
+            Dissection::NoTcp
+        );
+        let traffic = nhrp(8, 0x0800, &udp);
+        assert_eq!(
+            reads(frames::ETHERNET, &in_gre(&traffic)),
+            Dissection::NoTcp
+        );
+        let traffic = nhrp(8, 0x0800, &tcp);
+        assert!(needs_wireshark(reads(frames::ETHERNET, &in_gre(&traffic))));
+        let error = nhrp(7, 0x0800, &traffic);
+        assert!(needs_wireshark(reads(frames::ETHERNET, &in_gre(&error))));
+        let error = nhrp(7, 0x0800, &registration);
+        assert_eq!(reads(frames::ETHERNET, &in_gre(&error)), Dissection::NoTcp);
+        // NLPID 0xcc is IPv4 too; SNAP, whose header Wireshark misreads, goes to tshark.
+        let traffic = nhrp(8, 0x00cc, &tcp);
+        assert!(needs_wireshark(reads(frames::ETHERNET, &in_gre(&traffic))));
+        let traffic = nhrp(8, 0x0080, &udp);
+        assert!(needs_wireshark(reads(frames::ETHERNET, &in_gre(&traffic))));
+        assert_eq!(
+            reads(frames::ETHERNET, &in_gre(&traffic[..17])),
+            Dissection::NoTcp
+        );
+    }
+
+    fn udp_frame(source: u16, destination: u16, payload: &[u8]) -> Vec<u8> {
+        let header = [
+            source.to_be_bytes(),
+            destination.to_be_bytes(),
+            ((8 + payload.len()) as u16).to_be_bytes(),
+            [0, 0],
+        ]
+        .concat();
+        ip_frame(17, &[&header[..], payload].concat())
+    }
+
+    #[test]
+    fn vxlan_and_geneve_read_natively_only_without_tcp() {
+        let ethernet = frames::ETHERNET;
+        let vxlan = |frame: &[u8]| [&[0x08, 0, 0, 0, 0, 0, 1, 0][..], frame].concat();
+        let (tcp, arp) = (frame(0, 5), ethernet_frame(0x0806, &[0; 28]));
+        for (source, destination) in [(40000, 4789), (4789, 40000)] {
+            let frame = udp_frame(source, destination, &vxlan(&arp));
+            assert_eq!(reads(ethernet, &frame), Dissection::NoTcp);
+            let frame = udp_frame(source, destination, &vxlan(&tcp));
+            assert!(needs_wireshark(reads(ethernet, &frame)));
+        }
+        // The other port a tunnel not read here; a fragment; a cut header.
+        assert!(needs_wireshark(reads(
+            ethernet,
+            &udp_frame(2152, 4789, &vxlan(&arp))
+        )));
+        let mut fragment = udp_frame(40000, 4789, &vxlan(&arp));
+        fragment[14 + 6] = 0x20;
+        assert!(needs_wireshark(reads(ethernet, &fragment)));
+        assert_eq!(
+            reads(ethernet, &udp_frame(40000, 4789, &[8, 0])),
+            Dissection::NoTcp
+        );
+        // Geneve: 8 bytes of options here, then the payload by its protocol type.
+        let geneve = |kind: u16, payload: &[u8]| {
+            let header = [&[0x02, 0][..], &kind.to_be_bytes(), &[0; 4], &[0; 8]].concat();
+            udp_frame(40000, 6081, &[&header[..], payload].concat())
+        };
+        assert_eq!(reads(ethernet, &geneve(0x6558, &arp)), Dissection::NoTcp);
+        assert!(needs_wireshark(reads(ethernet, &geneve(0x6558, &tcp))));
+        assert_eq!(
+            reads(ethernet, &geneve(0x0800, &udp_datagram())),
+            Dissection::NoTcp
+        );
+        assert!(needs_wireshark(reads(
+            ethernet,
+            &geneve(0x0800, &datagram())
+        )));
+        assert!(needs_wireshark(reads(ethernet, &geneve(0x0059, &[0; 40]))));
+        let cut = udp_frame(40000, 6081, &[0, 0, 0x08]);
+        assert_eq!(reads(ethernet, &cut), Dissection::NoTcp);
+    }
+
+    #[test]
+    fn macsec_reads_natively_only_without_tcp() {
+        // A SecTAG of `tci` (8 more bytes with an SCI), an ether type, `payload`, a 16-byte ICV.
+        let macsec = |tci: u8, ether_type: u16, payload: &[u8]| {
+            let sci: &[u8] = if tci & 0x20 != 0 { &[0; 8] } else { &[] };
+            let sectag = [&[tci, 0, 0, 0, 0, 1][..], sci, &ether_type.to_be_bytes()].concat();
+            ethernet_frame(0x88e5, &[&sectag[..], payload, &[0; 16]].concat())
+        };
+        for tci in [0x00, 0x20] {
+            let udp = macsec(tci, 0x0800, &udp_datagram());
+            assert_eq!(reads(frames::ETHERNET, &udp), Dissection::NoTcp);
+            let tcp = macsec(tci, 0x0800, &datagram());
+            assert!(needs_wireshark(reads(frames::ETHERNET, &tcp)));
+        }
+        // Encrypted, changed, of another version: data.
+        for tci in [0x08, 0x04, 0x80] {
+            let tcp = macsec(tci, 0x0800, &datagram());
+            assert_eq!(reads(frames::ETHERNET, &tcp), Dissection::NoTcp);
+        }
+        // No longer than the SecTAG and the ICV: data.
+        let short = ethernet_frame(0x88e5, &[0; 22]);
+        assert_eq!(reads(frames::ETHERNET, &short), Dissection::NoTcp);
+    }
+
+    #[test]
+    fn frame_relay_reads_natively_only_without_tcp() {
+        let relay = frames::FRAME_RELAY;
+        let (tcp, udp) = (datagram(), udp_datagram());
+        let address = [0x18, 0x41];
+        let nlpid = |header: &[u8], body: &[u8]| [&address[..], header, body].concat();
+        // RFC 2427: IPv4 by its NLPID, after an optional padding byte, or in SNAP.
+        for header in [
+            &[0x03, 0xcc][..],
+            &[0x03, 0x00, 0xcc],
+            &[0x03, 0x80, 0, 0, 0, 8, 0],
+        ] {
+            assert_eq!(reads(relay, &nlpid(header, &udp)), Dissection::NoTcp);
+            assert!(needs_wireshark(reads(relay, &nlpid(header, &tcp))));
+        }
+        // IS-IS and Q.933 hold no TCP; PPP goes to tshark.
+        assert_eq!(
+            reads(relay, &nlpid(&[0x03, 0x83], &[0; 20])),
+            Dissection::NoTcp
+        );
+        assert_eq!(
+            reads(relay, &nlpid(&[0x03, 0x08], &[0; 20])),
+            Dissection::NoTcp
+        );
+        assert!(needs_wireshark(reads(
+            relay,
+            &nlpid(&[0x03, 0xcf], &[0x00, 0x21])
+        )));
+        // Cisco's encapsulation: an ether type after the address.
+        assert_eq!(reads(relay, &nlpid(&[0x08, 0x00], &udp)), Dissection::NoTcp);
+        assert!(needs_wireshark(reads(relay, &nlpid(&[0x08, 0x00], &tcp))));
+        // Raw Ethernet, and a 4-byte address.
+        assert!(needs_wireshark(reads(relay, &nlpid(&[], &frame(0, 5)))));
+        let long_address = [&[0x18, 0x40, 0x00, 0x01, 0x03, 0xcc][..], &tcp].concat();
+        assert!(needs_wireshark(reads(relay, &long_address)));
+        // XID frames, and frames cut in the address.
+        assert_eq!(reads(relay, &nlpid(&[0xaf, 0xcc], &tcp)), Dissection::NoTcp);
+        assert_eq!(reads(relay, &[0x18, 0x40]), Dissection::NoTcp);
+    }
+
+    #[test]
+    fn llc_saps_and_ether_types_that_carry_ip_are_followed() {
+        let ethernet = frames::ETHERNET;
+        let tcp = datagram();
+        let llc = |header: &[u8], body: &[u8]| {
+            let payload = [header, body].concat();
+            ethernet_frame(payload.len() as u16, &payload)
+        };
+        // SNAP in an I frame (a 2-byte control field); IP's own SAP and OSI's with IP's NLPID, which
+        // go to tshark.
+        let snap_i_frame = [0xaa, 0xaa, 0x00, 0x00, 0, 0, 0, 0x08, 0x00];
+        let in_i_frame = reads(ethernet, &llc(&snap_i_frame, &tcp));
+        assert!(matches!(in_i_frame, Dissection::Tcp(_)));
+        assert!(needs_wireshark(reads(
+            ethernet,
+            &llc(&[0x06, 0x06, 0x03], &tcp)
+        )));
+        assert!(needs_wireshark(reads(
+            ethernet,
+            &llc(&[0xfe, 0xfe, 0x03, 0xcc], &tcp)
+        )));
+        let is_is = llc(&[0xfe, 0xfe, 0x03, 0x83], &[0; 30]);
+        assert_eq!(reads(ethernet, &is_is), Dissection::NoTcp);
+        // A VLAN tag under Linux cooked capture, and ether types of encapsulations.
+        let mut sll = vec![0u8; 14];
+        sll.extend([0x81, 0x00, 0x00, 0x05, 0x08, 0x00]);
+        sll.extend(&tcp);
+        assert!(matches!(reads(frames::LINUX_SLL, &sll), Dissection::Tcp(_)));
+        for ether_type in [0x8926, 0x892f, 0xa0ed, 0x8909] {
+            let frame = ethernet_frame(ether_type, &tcp);
+            assert!(needs_wireshark(reads(ethernet, &frame)));
+        }
+        // Cisco HDLC carrying OSI: IP behind NLPID 0xcc after the padding byte.
+        let osi = [&[0x0f, 0x00, 0xfe, 0xfe, 0x00, 0xcc][..], &tcp].concat();
+        assert!(needs_wireshark(reads(frames::C_HDLC, &osi)));
+        let is_is = [0x0f, 0x00, 0xfe, 0xfe, 0x83, 0, 0];
+        assert_eq!(reads(frames::C_HDLC, &is_is), Dissection::NoTcp);
+    }
+
+    #[test]
+    fn ppp_in_hdlc_framing_reads_as_ppp() {
+        let ppp = |body: &[u8]| [&[0xff, 0x03, 0x00, 0x21][..], body].concat();
+        assert_eq!(
+            reads(frames::PPP_HDLC, &ppp(&udp_datagram())),
+            Dissection::NoTcp
+        );
+        assert!(needs_wireshark(reads(frames::PPP_HDLC, &ppp(&datagram()))));
+    }
+
+    #[test]
+    fn linux_cooked_frames_follow_the_device_and_protocol() {
+        const ETHER: u16 = 1;
+        let v1 = |hatype: u16, protocol: u16, payload: &[u8]| {
+            let header = [
+                &[0, 0][..],
+                &hatype.to_be_bytes(),
+                &[0; 10],
+                &protocol.to_be_bytes(),
+            ]
+            .concat();
+            reads(frames::LINUX_SLL, &[&header[..], payload].concat())
+        };
+        let v2 = |hatype: u16, protocol: u16, payload: &[u8]| {
+            let header = [
+                &protocol.to_be_bytes()[..],
+                &[0; 6],
+                &hatype.to_be_bytes(),
+                &[0; 10],
+            ]
+            .concat();
+            reads(frames::LINUX_SLL2, &[&header[..], payload].concat())
+        };
+        for cooked in [v1, v2] {
+            assert!(matches!(
+                cooked(ETHER, 0x0800, &datagram()),
+                Dissection::Tcp(_)
+            ));
+            // Linux's own protocol numbers: a whole Ethernet frame, 802.2 LLC, PPP in HDLC
+            // framing, and one this reader does not follow (802.15.4, which can carry 6LoWPAN).
+            assert!(matches!(
+                cooked(ETHER, 0x0003, &frame(1, 5)),
+                Dissection::Tcp(_)
+            ));
+            assert_eq!(
+                cooked(ETHER, 0x0004, &[0x42, 0x42, 0x03, 0, 0]),
+                Dissection::NoTcp
+            );
+            let ppp = [&[0xff, 0x03, 0x00, 0x21][..], &datagram()].concat();
+            assert!(needs_wireshark(cooked(ETHER, 0x0007, &ppp)));
+            assert!(needs_wireshark(cooked(ETHER, 0x00f6, &[0; 40])));
+            // Netlink devices, and a GRE device's ERSPAN, read either way.
+            assert!(needs_wireshark(cooked(824, 0x0800, &datagram())));
+            let mirrored = [&[0x10, 0, 0, 0, 0, 0, 0, 0][..], &frame(0, 5)].concat();
+            assert!(needs_wireshark(cooked(778, 0x88be, &mirrored)));
+            assert!(needs_wireshark(cooked(778, 0x88be, &frame(0, 5))));
+            assert_eq!(
+                cooked(778, 0x88be, &ethernet_frame(0x0806, &[0; 28])),
+                Dissection::NoTcp
+            );
+            assert!(matches!(
+                cooked(778, 0x0800, &datagram()),
+                Dissection::Tcp(_)
+            ));
+        }
     }
 
     #[test]

@@ -284,7 +284,11 @@ struct Time {
 fn shown_time_ns(seconds: i64, nanos: i32) -> i64 {
     // A u32 has at most ten digits, so the first nine of one past a second drop its last.
     let count = i64::from(nanos.unsigned_abs());
-    let fraction = if count < 1_000_000_000 { count } else { count / 10 };
+    let fraction = if count < 1_000_000_000 {
+        count
+    } else {
+        count / 10
+    };
     let magnitude = i64::try_from(seconds.unsigned_abs())
         .unwrap_or(i64::MAX)
         .saturating_mul(1_000_000_000)
@@ -305,10 +309,12 @@ pub const IPV4: i32 = Linktype::IPV4.0;
 pub const IPV6: i32 = Linktype::IPV6.0;
 pub const LINUX_SLL: i32 = Linktype::LINUX_SLL.0;
 pub const LINUX_SLL2: i32 = Linktype::LINUX_SLL2.0;
-/// PPP, Cisco HDLC, and 802.11 frames bare and behind a radiotap header (tcpdump.org's link type
-/// list).
+/// PPP (bare and in HDLC-like framing, which Wireshark reads alike), Cisco HDLC, Frame Relay, and
+/// 802.11 frames bare and behind a radiotap header (tcpdump.org's link type list).
 pub const PPP: i32 = 9;
+pub const PPP_HDLC: i32 = 50;
 pub const C_HDLC: i32 = 104;
+pub const FRAME_RELAY: i32 = 107;
 pub const IEEE802_11: i32 = 105;
 pub const IEEE802_11_RADIOTAP: i32 = 127;
 
