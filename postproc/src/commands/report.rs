@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 use std::mem;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Result;
 
@@ -15,8 +16,8 @@ use crate::render::colour::colour_verdicts_here;
 use crate::render::html::Page;
 use crate::render::output_file::{open_output_beside, stdout_is_terminal, PendingFile};
 use crate::render::parquet::ParquetRows;
-use crate::render::rows::{Format, RowWriter};
-use crate::run::jobs::{self, Event, Finish, Notes};
+use crate::render::rows::{record, Format, RowWriter};
+use crate::run::jobs::{self, Delivery, Event, Finish, Notes};
 use crate::vocab::fatal::Fatal;
 
 /// Where the connections go.
@@ -82,6 +83,14 @@ impl Destination {
             }
             Destination::Page(page) => page.connection(finished),
             Destination::Parquet { rows, .. } => rows.connection(&finished.row),
+        }
+    }
+
+    /// Rows formatted already, for the formats whose rows are lines of their own.
+    fn records(&mut self, records: &[u8], rows: u64) -> io::Result<()> {
+        match self {
+            Destination::Rows(writer) => writer.write_records(records, rows),
+            _ => unreachable!("only line-per-row formats get records"),
         }
     }
 
@@ -156,6 +165,16 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         colour,
         &prepared.notes,
     )?;
+    // Rows that are lines of their own are formatted by the workers, which share that work.
+    let delivery = if format.is_line_per_row() {
+        Delivery::Records(Arc::new(move |row: &Row, line: &mut Vec<u8>| {
+            record(format, row, line)
+        }))
+    } else {
+        Delivery::Rows {
+            ladders: format == Format::Html,
+        }
+    };
     let mut failed = prepared.failed;
     let notes = prepared.notes.clone();
     let finish = jobs::run(
@@ -164,10 +183,11 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         prepared.filter,
         prepared.jobs,
         &prepared.notes,
-        format == Format::Html,
+        delivery,
         |event| {
             match event {
                 Event::Connection(finished) => destination.connection(*finished)?,
+                Event::Records { records, rows } => destination.records(&records, rows)?,
                 Event::Idle => destination.flush()?,
                 Event::CaptureDone { path, problem } => {
                     let file = path.display().to_string();

@@ -11,7 +11,7 @@ use crate::commands::outcome::Outcome;
 use crate::model::tally::{Slowest, Tally};
 use crate::render::output_file::open_output_beside;
 use crate::render::summary_text::{slowest_block, text_block};
-use crate::run::jobs::{self, Event};
+use crate::run::jobs::{self, Delivery, Event};
 use crate::vocab::words::plural;
 
 pub fn run(args: SummaryArgs) -> Result<Outcome> {
@@ -31,7 +31,7 @@ pub fn run(args: SummaryArgs) -> Result<Outcome> {
         prepared.filter,
         prepared.jobs,
         &prepared.notes,
-        false,
+        Delivery::Rows { ladders: false },
         |event| {
             match event {
                 Event::Connection(finished) => {
@@ -40,6 +40,7 @@ pub fn run(args: SummaryArgs) -> Result<Outcome> {
                     capture_tally.add(row);
                 }
                 Event::Idle => {}
+                Event::Records { .. } => unreachable!("summary asks for rows"),
                 Event::CaptureDone { path, problem } => {
                     let file = path.display().to_string();
                     let mut tally = mem::take(&mut capture_tally);

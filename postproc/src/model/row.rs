@@ -165,7 +165,9 @@ fn conn_state_index<S: Serializer>(word: &ConnStateWord, serializer: S) -> Resul
     serializer.serialize_u8(index as u8)
 }
 
-fn conn_state_indexed<'de, D: Deserializer<'de>>(deserializer: D) -> Result<ConnStateWord, D::Error> {
+fn conn_state_indexed<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<ConnStateWord, D::Error> {
     let index = u8::deserialize(deserializer)?;
     CONN_STATES
         .get(usize::from(index))

@@ -39,6 +39,39 @@ pub enum Format {
     Parquet,
 }
 
+impl Format {
+    /// Whether each row is a line of its own that needs nothing of the rows before it, so that it
+    /// can be formatted ([`record`]) where its connection ends, on the thread that read it, and
+    /// the lines written one after another.
+    pub fn is_line_per_row(self) -> bool {
+        matches!(
+            self,
+            Format::Csv | Format::Jsonl | Format::Zeek | Format::ZeekJson
+        )
+    }
+}
+
+/// Appends `row`'s line in `format`, one of the formats [`Format::is_line_per_row`] names.
+pub fn record(format: Format, row: &Row, line: &mut Vec<u8>) -> io::Result<()> {
+    match format {
+        Format::Csv => csv_record(line, row.cells()),
+        Format::Jsonl => {
+            json_object(line, row)?;
+            line.push(b'\n');
+            Ok(())
+        }
+        Format::Zeek => zeek_log::tsv_row(line, row),
+        Format::ZeekJson => {
+            zeek_log::json_row(line, row)?;
+            line.push(b'\n');
+            Ok(())
+        }
+        Format::Table | Format::Json | Format::Html | Format::Parquet => {
+            unreachable!("{format:?} is not a line per row")
+        }
+    }
+}
+
 pub struct RowWriter<W: Write> {
     out: W,
     format: Format,
@@ -94,40 +127,45 @@ impl<W: Write> RowWriter<W> {
         Ok(())
     }
 
-    /// Formats `row` (after the CSV header or the JSON array's opening) into `self.line`.
-    fn serialize(&mut self, row: &Row) -> io::Result<()> {
-        let first = self.rows_written == 0;
+    /// Writes `rows` rows formatted by [`record`] already (their lines, one after another), after
+    /// the header when they are the first.
+    pub fn write_records(&mut self, records: &[u8], rows: u64) -> io::Result<()> {
+        if rows == 0 {
+            return Ok(());
+        }
+        if self.rows_written == 0 {
+            self.line.clear();
+            self.header(true)?;
+            self.out.write_all(&self.line)?;
+        }
+        self.out.write_all(records)?;
+        self.rows_written += rows;
+        Ok(())
+    }
+
+    /// Appends to `self.line` what comes before the first row (`first`) or between rows: the CSV
+    /// or Zeek header, the JSON array's opening or a comma.
+    fn header(&mut self, first: bool) -> io::Result<()> {
         let line = &mut self.line;
         match self.format {
-            Format::Csv => {
-                if first {
-                    csv_record(line, COLUMNS.map(Cell::Text))?;
-                }
-                csv_record(line, row.cells())?;
-            }
-            Format::Jsonl => {
-                json_object(line, row)?;
-                line.push(b'\n');
-            }
-            Format::Json => {
-                line.extend_from_slice(if first { b"[\n" } else { b",\n" });
-                json_object(line, row)?;
-            }
-            Format::Zeek => {
-                if first {
-                    zeek_log::tsv_header(line, self.opened);
-                }
-                zeek_log::tsv_row(line, row)?;
-            }
-            Format::ZeekJson => {
-                zeek_log::json_row(line, row)?;
-                line.push(b'\n');
-            }
-            Format::Table => unreachable!("tables are written a capture at a time"),
-            Format::Html => unreachable!("pages are written by html::Page"),
-            Format::Parquet => unreachable!("Parquet is written by parquet::ParquetRows"),
+            Format::Csv if first => csv_record(line, COLUMNS.map(Cell::Text))?,
+            Format::Zeek if first => zeek_log::tsv_header(line, self.opened),
+            Format::Json => line.extend_from_slice(if first { b"[\n" } else { b",\n" }),
+            _ => {}
         }
         Ok(())
+    }
+
+    /// Formats `row` (after the CSV header or the JSON array's opening) into `self.line`.
+    fn serialize(&mut self, row: &Row) -> io::Result<()> {
+        self.header(self.rows_written == 0)?;
+        match self.format {
+            Format::Json => json_object(&mut self.line, row),
+            format if format.is_line_per_row() => record(format, row, &mut self.line),
+            Format::Table => unreachable!("tables are written a capture at a time"),
+            Format::Html => unreachable!("pages are written by html::Page"),
+            _ => unreachable!("Parquet is written by parquet::ParquetRows"),
+        }
     }
 
     /// Passes the rows written so far on to the output (a file, a pipe, a terminal).

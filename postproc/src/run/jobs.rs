@@ -22,6 +22,7 @@ use crate::model::clock::ClockCheck;
 use crate::model::finished::Finished;
 use crate::model::fold::Connections;
 use crate::model::packet::LabelledPacket;
+use crate::model::row::Row;
 use crate::run::engine::Engine;
 
 /// What the caller is told, on its own thread.
@@ -29,6 +30,9 @@ use crate::run::engine::Engine;
 pub enum Event {
     /// A finished connection of the capture `row.file` (with its ladder when asked for).
     Connection(Box<Finished>),
+    /// Finished connections formatted already by the [`FormatRow`] given to [`run`]: their
+    /// records, one after another, and how many there are.
+    Records { records: Vec<u8>, rows: u64 },
     /// A capture was read to its end: all its connections came before this, after the previous
     /// capture's `CaptureDone` (captures come one at a time, in input order).
     CaptureDone {
@@ -39,14 +43,29 @@ pub enum Event {
     Idle,
 }
 
+/// How the caller wants the connections.
+pub enum Delivery {
+    /// As rows ([`Event::Connection`]), each with its ladder when `ladders`.
+    Rows { ladders: bool },
+    /// As records ([`Event::Records`]), formatted by the workers.
+    Records(FormatRow),
+}
+
 pub enum Finish {
     Completed,
     Interrupted,
 }
 
+/// Formats a row as a record of its own (a line), on the worker's thread: where the caller's
+/// thread would otherwise format every worker's rows, the workers share that work. Formatting into
+/// memory cannot fail; an error is a bug, reported as one for the capture.
+pub type FormatRow = Arc<dyn Fn(&Row, &mut Vec<u8>) -> std::io::Result<()> + Send + Sync>;
+
 enum Message {
     /// Finished connections of one capture, in the order they finished.
     Connections(Vec<Finished>),
+    /// Finished connections formatted by the [`FormatRow`], and how many.
+    Records(Vec<u8>, u64),
     CaptureDone {
         path: PathBuf,
         problem: Option<String>,
@@ -140,32 +159,51 @@ impl Queue {
 struct Outbox {
     queue: Arc<Queue>,
     held: Vec<Finished>,
+    /// With a [`FormatRow`], the records of the connections held instead, and their count.
+    format: Option<FormatRow>,
+    records: Vec<u8>,
+    record_count: u64,
     /// When the oldest connection held finished.
     oldest: Instant,
 }
 
 impl Outbox {
-    fn new(queue: Arc<Queue>) -> Self {
+    fn new(queue: Arc<Queue>, format: Option<FormatRow>) -> Self {
         Outbox {
             queue,
             held: Vec::new(),
+            format,
+            records: Vec::new(),
+            record_count: 0,
             oldest: Instant::now(),
         }
     }
 
+    fn held_count(&self) -> usize {
+        self.held.len() + self.record_count as usize
+    }
+
     fn push(&mut self, finished: Finished) {
-        if self.held.is_empty() {
+        if self.held_count() == 0 {
             self.oldest = Instant::now();
         }
-        self.held.push(finished);
-        if self.held.len() >= BATCH {
+        match &self.format {
+            Some(format) => {
+                if let Err(error) = format(&finished.row, &mut self.records) {
+                    panic!("formatting a row in memory failed: {error}");
+                }
+                self.record_count += 1;
+            }
+            None => self.held.push(finished),
+        }
+        if self.held_count() >= BATCH {
             self.send();
         }
     }
 
     /// Sends the connections held if the oldest has waited long enough.
     fn send_if_due(&mut self) {
-        if !self.held.is_empty() && self.oldest.elapsed() >= BATCH_DELAY {
+        if self.held_count() > 0 && self.oldest.elapsed() >= BATCH_DELAY {
             self.send();
         }
     }
@@ -174,6 +212,12 @@ impl Outbox {
         if !self.held.is_empty() {
             self.queue
                 .push(Message::Connections(mem::take(&mut self.held)));
+        }
+        if self.record_count > 0 {
+            let records = mem::take(&mut self.records);
+            self.queue
+                .push(Message::Records(records, self.record_count));
+            self.record_count = 0;
         }
     }
 }
@@ -365,7 +409,8 @@ fn packets_on_two_threads(
     on_packet: &mut dyn FnMut(LabelledPacket) -> Vec<u64>,
     note: &(dyn Fn(&str) + Sync),
 ) -> Result<crate::run::tshark::RunReport> {
-    let (batches, batches_in) = mpsc::sync_channel::<Vec<LabelledPacket>>(PACKET_BATCHES_ON_THE_WAY);
+    let (batches, batches_in) =
+        mpsc::sync_channel::<Vec<LabelledPacket>>(PACKET_BATCHES_ON_THE_WAY);
     let (done_streams, done_streams_in) = mpsc::channel::<Vec<u64>>();
     thread::scope(|scope| {
         let reader = scope.spawn(move || {
@@ -378,7 +423,8 @@ fn packets_on_two_threads(
                         return Vec::new();
                     }
                     // A folding thread gone (a panic, reported there) only ends the batches.
-                    let _ = batches.send(mem::replace(&mut batch, Vec::with_capacity(PACKET_BATCH)));
+                    let _ =
+                        batches.send(mem::replace(&mut batch, Vec::with_capacity(PACKET_BATCH)));
                     done_streams_in.try_iter().flatten().collect()
                 },
                 note,
@@ -416,9 +462,13 @@ pub fn run(
     filter: Option<String>,
     jobs: usize,
     notes: &Notes,
-    draw_ladders: bool,
+    delivery: Delivery,
     mut on_event: impl FnMut(Event) -> Result<()>,
 ) -> Result<Finish> {
+    let (draw_ladders, format_row) = match delivery {
+        Delivery::Rows { ladders } => (ladders, None),
+        Delivery::Records(format) => (false, Some(format)),
+    };
     let total = captures.len();
     let interrupted = Arc::new(AtomicBool::new(false));
     {
@@ -438,7 +488,7 @@ pub fn run(
     // At most every worker but one reads ahead of the capture being written.
     let ahead_limit = (AHEAD_MESSAGES / workers.saturating_sub(1).max(1)).max(HEAD_MESSAGES);
     for _ in 0..workers {
-        let (engine, notes, captures, next, filter, queues, interrupted) = (
+        let (engine, notes, captures, next, filter, queues, interrupted, format_row) = (
             engine.clone(),
             notes.clone(),
             Arc::clone(&captures),
@@ -446,6 +496,7 @@ pub fn run(
             Arc::clone(&filter),
             queues.clone(),
             Arc::clone(&interrupted),
+            format_row.clone(),
         );
         // Detached, so that an interrupted run need not wait for a tshark still reading.
         thread::spawn(move || loop {
@@ -458,7 +509,7 @@ pub fn run(
             if queues.send((index, Arc::clone(&queue))).is_err() {
                 break;
             }
-            let mut outbox = Outbox::new(Arc::clone(&queue));
+            let mut outbox = Outbox::new(Arc::clone(&queue), format_row.clone());
             // A bug must cost one capture, not hang the run waiting for it.
             let problem = panic::catch_unwind(AssertUnwindSafe(|| {
                 read_capture(
@@ -521,6 +572,10 @@ pub fn run(
                 return Ok(Finish::Interrupted);
             }
             match message {
+                Message::Records(records, rows) => {
+                    connections += rows;
+                    on_event(Event::Records { records, rows })?;
+                }
                 Message::Connections(batch) => {
                     for connection in batch {
                         if stopped() {
@@ -571,7 +626,7 @@ mod tests {
     #[test]
     fn connections_go_in_batches_and_none_waits_long() {
         let receiver = Arc::new(Queue::new(AHEAD_MESSAGES));
-        let mut outbox = Outbox::new(Arc::clone(&receiver));
+        let mut outbox = Outbox::new(Arc::clone(&receiver), None);
         for stream in 0..BATCH as u64 + 1 {
             outbox.push(finished(stream));
         }
@@ -589,5 +644,27 @@ mod tests {
         outbox.send();
         outbox.send_if_due();
         assert!(batches(&receiver).is_empty());
+    }
+
+    #[test]
+    fn with_a_format_connections_go_as_records_in_batches() {
+        let receiver = Arc::new(Queue::new(AHEAD_MESSAGES));
+        let format: FormatRow = Arc::new(|row: &Row, line: &mut Vec<u8>| {
+            line.extend_from_slice(format!("{}\n", row.stream).as_bytes());
+            Ok(())
+        });
+        let mut outbox = Outbox::new(Arc::clone(&receiver), Some(format));
+        for stream in 0..BATCH as u64 + 1 {
+            outbox.push(finished(stream));
+        }
+        outbox.send();
+        let sent: Vec<(String, u64)> = std::iter::from_fn(|| receiver.pop(Duration::ZERO))
+            .map(|message| match message {
+                Message::Records(records, rows) => (String::from_utf8(records).unwrap(), rows),
+                _ => panic!("only records are sent"),
+            })
+            .collect();
+        let first: String = (0..BATCH).map(|stream| format!("{stream}\n")).collect();
+        assert_eq!(sent, vec![(first, BATCH as u64), (format!("{BATCH}\n"), 1)]);
     }
 }
