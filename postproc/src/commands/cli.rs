@@ -21,9 +21,9 @@ ShADadFf). The labels are those of the tcpwave Wireshark plugin.
 Two engines read the captures, with the same rows: a native one, which reads pcap and pcapng
 files itself with the plugin's own state machine, many times faster, and tshark with the plugin
 loaded. By default (--engine auto) the native engine reads every capture it can read exactly as
-Wireshark does, and tshark the others (tunnels, IP fragments carrying TCP, other link types) and
-every capture when -Y, -d or --preference is given; which engine read a capture is said on stderr when it is not the
-native one. tshark (Wireshark RELEASES), with the plugin in its plugin folder, is needed only
+Wireshark does, and tshark the others (tunnels with TCP inside, IP fragments carrying TCP, other
+link types) and every capture when -Y, -d or --preference is given; which engine read a capture
+is said on stderr when it is not the native one. tshark (Wireshark RELEASES), with the plugin in its plugin folder, is needed only
 then: `tcpwave install` puts the plugin there, `tcpwave doctor` says what is missing.";
 
 const REPORT_LONG_ABOUT: &str = "\
@@ -283,7 +283,7 @@ pub struct CaptureArgs {
                      no TCP. \
                      `tshark` runs tshark with the plugin for every capture. `auto` (the default) \
                      reads natively, and with tshark the captures that need Wireshark's dissectors \
-                     (tunnels, IP fragments carrying TCP, other link types), saying so on stderr, \
+                     (tunnels with TCP inside, IP fragments carrying TCP, other link types), saying so on stderr, \
                      and every capture when -Y, -d or --preference is given; without tshark it still reports the \
                      plain captures and names the ones that need it."
     )]

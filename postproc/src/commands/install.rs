@@ -156,9 +156,9 @@ fn finding(label: &str, text: &str) {
 /// Which engine reads what (`--engine auto`), with tshark ready and without.
 const BOTH_ENGINES: &str = "native for pcap and pcapng of Ethernet, Linux cooked, raw IP or \
     loopback links (and of 802.11, PPP or Cisco HDLC without TCP); this tshark for -Y and for \
-    captures that need Wireshark's dissectors (tunnels, IP fragments, other link types)";
+    captures that need Wireshark's dissectors (tunnels with TCP inside, IP fragments, other link types)";
 const NATIVE_ONLY: &str = "native only: plain captures are reported; -Y and captures that need \
-    Wireshark's dissectors (tunnels, IP fragments, other link types) wait for tshark";
+    Wireshark's dissectors (tunnels with TCP inside, IP fragments, other link types) wait for tshark";
 
 /// The Debian package that installed `file` and its version, when dpkg knows one.
 fn debian_package_of(file: &Path) -> Option<(String, String)> {
