@@ -102,7 +102,7 @@ impl Destination {
                 page.capture_done(file, problem);
                 Ok(())
             }
-            Destination::Parquet { rows, .. } => rows.capture_done(file),
+            Destination::Parquet { rows, .. } => rows.capture_done(),
         }
     }
 

@@ -8,7 +8,6 @@
 //! Written with parquet's own column writers rather than through arrow: arrow's arrays would
 //! only be a detour here, and its crates cost several times parquet's build time.
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 use std::sync::Arc;
 
@@ -341,7 +340,8 @@ struct Pending {
 pub struct ParquetRows<W: Write + Send> {
     writer: SerializedFileWriter<W>,
     kinds: Vec<Kind>,
-    pending: HashMap<String, Pending>,
+    /// The capture whose rows are pending, and those rows: captures come one at a time.
+    pending: Option<(String, Pending)>,
     /// [`ROW_GROUP_ROWS`]; tests make it small.
     row_group_rows: usize,
 }
@@ -364,21 +364,26 @@ impl<W: Write + Send> ParquetRows<W> {
         Ok(ParquetRows {
             writer,
             kinds,
-            pending: HashMap::new(),
+            pending: None,
             row_group_rows: ROW_GROUP_ROWS,
         })
     }
 
     /// Adds a row to its capture's pending rows (a full row group is written at once).
     pub fn connection(&mut self, row: &Row) -> io::Result<()> {
-        let kinds = &self.kinds;
-        let pending = self
+        if self
             .pending
-            .entry(row.file.clone())
-            .or_insert_with(|| Pending {
-                columns: kinds.iter().map(|kind| kind.builder()).collect(),
-                rows: 0,
-            });
+            .as_ref()
+            .is_some_and(|(file, _)| *file != row.file)
+        {
+            // A capture whose end was not told: its rows are a row group all the same.
+            self.write_row_group()?;
+        }
+        let kinds = &self.kinds;
+        let (_, pending) = self.pending.get_or_insert_with(|| {
+            let columns = kinds.iter().map(|kind| kind.builder()).collect();
+            (row.file.clone(), Pending { columns, rows: 0 })
+        });
         for ((column, builder), cell) in COLUMNS.iter().zip(&mut pending.columns).zip(row.cells()) {
             builder
                 .append(cell)
@@ -386,18 +391,18 @@ impl<W: Write + Send> ParquetRows<W> {
         }
         pending.rows += 1;
         if pending.rows == self.row_group_rows {
-            self.write_row_group(&row.file)?;
+            self.write_row_group()?;
         }
         Ok(())
     }
 
-    /// Writes the rows of `file` still pending as its (last) row group.
-    pub fn capture_done(&mut self, file: &str) -> io::Result<()> {
-        self.write_row_group(file)
+    /// Writes the capture's rows still pending as its (last) row group.
+    pub fn capture_done(&mut self) -> io::Result<()> {
+        self.write_row_group()
     }
 
-    fn write_row_group(&mut self, file: &str) -> io::Result<()> {
-        let Some(mut pending) = self.pending.remove(file) else {
+    fn write_row_group(&mut self) -> io::Result<()> {
+        let Some((_, mut pending)) = self.pending.take() else {
             return Ok(());
         };
         let mut group = self.writer.next_row_group().map_err(parquet_error)?;
@@ -415,10 +420,7 @@ impl<W: Write + Send> ParquetRows<W> {
 
     /// Writes what is pending and the footer, and passes everything on to `W`.
     pub fn finish(mut self) -> io::Result<W> {
-        let files: Vec<String> = self.pending.keys().cloned().collect();
-        for file in files {
-            self.write_row_group(&file)?;
-        }
+        self.write_row_group()?;
         // Writes the footer.
         let mut out = self.writer.into_inner().map_err(parquet_error)?;
         out.flush()?;
@@ -507,7 +509,7 @@ mod tests {
         }
     }
 
-    /// Rows of two captures, interleaved as parallel jobs deliver them, written and read back.
+    /// Rows of two captures, one after the other, written and read back.
     #[test]
     fn one_row_group_per_capture_with_typed_values() {
         let mut other = sample(7);
@@ -517,15 +519,15 @@ mod tests {
         other.anomalies.clear();
         let file = tempfile::tempfile().unwrap();
         let mut rows = ParquetRows::new(file).unwrap();
-        rows.connection(&sample(0)).unwrap();
         rows.connection(&other).unwrap();
+        rows.capture_done().unwrap();
+        rows.connection(&sample(0)).unwrap();
         rows.connection(&sample(1)).unwrap();
-        rows.capture_done("other.pcap").unwrap();
-        rows.capture_done("dir/a,b.pcap").unwrap();
+        rows.capture_done().unwrap();
         let file = rows.finish().unwrap();
 
         let reader = SerializedFileReader::new(file).unwrap();
-        assert_eq!(row_group_sizes(&reader), [1, 2], "other.pcap ended first");
+        assert_eq!(row_group_sizes(&reader), [1, 2]);
         let records: Vec<Record> = reader
             .get_row_iter(None)
             .unwrap()
@@ -577,7 +579,7 @@ mod tests {
         for stream in 0..5 {
             rows.connection(&sample(stream)).unwrap();
         }
-        rows.capture_done("dir/a,b.pcap").unwrap();
+        rows.capture_done().unwrap();
         let reader = SerializedFileReader::new(rows.finish().unwrap()).unwrap();
         assert_eq!(row_group_sizes(&reader), [2, 2, 1]);
         let streams: Vec<String> = reader

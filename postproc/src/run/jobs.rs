@@ -24,6 +24,7 @@ use crate::model::fold::Connections;
 use crate::model::packet::LabelledPacket;
 use crate::model::row::Row;
 use crate::run::engine::Engine;
+use crate::run::tshark::RunReport;
 
 /// What the caller is told, on its own thread.
 #[derive(Debug)]
@@ -408,7 +409,7 @@ fn packets_on_two_threads(
     path: &Path,
     on_packet: &mut dyn FnMut(LabelledPacket) -> Vec<u64>,
     note: &(dyn Fn(&str) + Sync),
-) -> Result<crate::run::tshark::RunReport> {
+) -> Result<RunReport> {
     let (batches, batches_in) =
         mpsc::sync_channel::<Vec<LabelledPacket>>(PACKET_BATCHES_ON_THE_WAY);
     let (done_streams, done_streams_in) = mpsc::channel::<Vec<u64>>();
