@@ -700,8 +700,8 @@ fn transport(ip: IpPayload<'_>) -> Dissection {
         }
         ip_number::TCP => tcp(&ip).map_or(Dissection::NoTcp, Dissection::Tcp),
         ip_number::UDP => udp(&ip),
-        ip_number::ICMP if !ip.fragmented => icmp_error(ip.payload.data, &[3, 4, 5, 11, 12]),
-        ip_number::IPV6_ICMP if !ip.fragmented => icmp_error(ip.payload.data, &[1, 2, 3, 4]),
+        ip_number::ICMP if !ip.fragmented => icmp_error(ip.payload.data, &ICMP_ERRORS),
+        ip_number::IPV6_ICMP if !ip.fragmented => icmp_error(ip.payload.data, &ICMPV6_ERRORS),
         // IP in IP and GRE read natively only when the inner datagram holds no TCP (of which the
         // tunnel would decide the stream numbers and addresses).
         ip_number::IPV4 if !ip.fragmented => {
@@ -926,14 +926,47 @@ fn icmp_error(message: &[u8], error_types: &[u8]) -> Dissection {
         Some(6) => ipv6_payload(quoted),
         _ => None,
     };
-    match ip
-        .filter(|ip| ip.protocol == ip_number::TCP)
-        .and_then(|ip| tcp(&ip))
-    {
-        Some(tcp) => Dissection::Quoted(tcp.stream_key(false)),
-        None => Dissection::NoTcp,
+    let Some(ip) = ip else {
+        return Dissection::NoTcp;
+    };
+    // Wireshark opens the datagram in error as it opens any: a tunnel or an error quoted in it
+    // may hold TCP that it numbers.
+    let quoted_kind = ip.payload.data.first();
+    let quoted_ports = ip.payload.data.get(..4).map(|ports| {
+        [
+            u16::from_be_bytes([ports[0], ports[1]]),
+            u16::from_be_bytes([ports[2], ports[3]]),
+        ]
+    });
+    match ip.protocol {
+        ip_number::TCP => tcp(&ip).map_or(Dissection::NoTcp, |tcp| {
+            Dissection::Quoted(tcp.stream_key(false))
+        }),
+        ip_number::IPV4 | ip_number::IPV6 | ip_number::GRE => {
+            Dissection::NeedsWireshark("ICMP errors quoting tunnels".to_owned())
+        }
+        ip_number::UDP
+            if quoted_ports.is_some_and(|ports| {
+                TUNNEL_UDP_PORTS
+                    .iter()
+                    .any(|(port, _)| ports.contains(port))
+            }) =>
+        {
+            Dissection::NeedsWireshark("ICMP errors quoting tunnels".to_owned())
+        }
+        ip_number::ICMP if quoted_kind.is_some_and(|kind| ICMP_ERRORS.contains(kind)) => {
+            Dissection::NeedsWireshark("ICMP errors quoting ICMP errors".to_owned())
+        }
+        ip_number::IPV6_ICMP if quoted_kind.is_some_and(|kind| ICMPV6_ERRORS.contains(kind)) => {
+            Dissection::NeedsWireshark("ICMP errors quoting ICMP errors".to_owned())
+        }
+        _ => Dissection::NoTcp,
     }
 }
+
+/// The ICMP and ICMPv6 message types that quote the datagram in error.
+const ICMP_ERRORS: [u8; 5] = [3, 4, 5, 11, 12];
+const ICMPV6_ERRORS: [u8; 4] = [1, 2, 3, 4];
 
 /// A TCP header (RFC 9293 section 3.1) of which Wireshark reads the first 16 bytes before
 /// anything else: with fewer, it gives up.
@@ -1562,6 +1595,62 @@ mod tests {
                 Dissection::Tcp(_)
             ));
         }
+    }
+
+    #[test]
+    fn icmp_errors_number_quoted_tcp_and_leave_quoted_tunnels_to_wireshark() {
+        // Destination unreachable (3), quoting `quoted`.
+        let error = |quoted: &[u8]| ip_frame(1, &[&[3, 1, 0, 0, 0, 0, 0, 0][..], quoted].concat());
+        let Dissection::Quoted(key) = reads(frames::ETHERNET, &error(&datagram())) else {
+            panic!("the quoted TCP header is numbered");
+        };
+        assert_eq!(
+            (key.src_port, key.dst_port, key.learns_base),
+            (40000, 80, false)
+        );
+        let quoting = |protocol: u8, payload: &[u8]| {
+            let mut header = datagram()[..20].to_vec();
+            header[9] = protocol;
+            error(&[&header[..], payload].concat())
+        };
+        let vxlan = [
+            &0x9999u16.to_be_bytes()[..],
+            &4789u16.to_be_bytes(),
+            &[0; 4],
+        ]
+        .concat();
+        let probe = [
+            &0x9999u16.to_be_bytes()[..],
+            &33434u16.to_be_bytes(),
+            &[0; 4],
+        ]
+        .concat();
+        let echo = [8, 0, 0, 0, 0, 0, 0, 0];
+        let unreachable = [3, 3, 0, 0, 0, 0, 0, 0];
+        assert!(needs_wireshark(reads(
+            frames::ETHERNET,
+            &quoting(47, &[0, 0, 8, 0])
+        )));
+        assert!(needs_wireshark(reads(
+            frames::ETHERNET,
+            &quoting(4, &datagram())
+        )));
+        assert!(needs_wireshark(reads(
+            frames::ETHERNET,
+            &quoting(17, &vxlan)
+        )));
+        assert!(needs_wireshark(reads(
+            frames::ETHERNET,
+            &quoting(1, &unreachable)
+        )));
+        assert_eq!(
+            reads(frames::ETHERNET, &quoting(17, &probe)),
+            Dissection::NoTcp
+        );
+        assert_eq!(
+            reads(frames::ETHERNET, &quoting(1, &echo)),
+            Dissection::NoTcp
+        );
     }
 
     #[test]
