@@ -131,12 +131,19 @@ fn without_tshark_plain_captures_are_still_reported() {
     let dir = tempfile::tempdir().unwrap();
     let plain = workspace_root().join("tests/data/sample.pcap");
     let tunnel = dir.path().join("gre.pcap");
-    // One Ethernet frame holding IPv4 that carries GRE: a tunnel, which only tshark opens.
+    // One Ethernet frame holding IPv4 that carries GRE with TCP inside: a tunnel whose TCP only
+    // tshark reads.
     let mut frame = vec![0u8; 12];
     frame.extend([
-        0x08, 0x00, 0x45, 0, 0, 24, 0, 0, 0, 0, 64, 47, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        0x08, 0x00, 0x45, 0, 0, 64, 0, 0, 0, 0, 64, 47, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
     ]);
     frame.extend([0, 0, 0x08, 0x00]);
+    frame.extend([
+        0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 192, 168, 0, 1, 192, 168, 0, 2,
+    ]);
+    frame.extend([
+        0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0,
+    ]);
     let mut file = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     file.extend([0xff, 0xff, 0, 0, 1, 0, 0, 0]);
     file.extend([0; 8]);
