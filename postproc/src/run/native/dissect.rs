@@ -720,6 +720,56 @@ fn transport(ip: IpPayload<'_>) -> Dissection {
         ip_number::IPV6_FRAGMENTATION_HEADER => {
             Dissection::NeedsWireshark("IP fragments carrying TCP".to_owned())
         }
+        PIM if !ip.fragmented => proven_without_tcp(pim(ip.payload), "PIM registers"),
+        IGMP if ip.payload.data.first() == Some(&PIM_VERSION_1) => {
+            Dissection::NeedsWireshark("PIM registers".to_owned())
+        }
+        protocol => match IP_CARRYING_IP_PROTOCOLS
+            .iter()
+            .find(|(known, _)| *known == protocol.0)
+        {
+            Some((_, name)) => Dissection::NeedsWireshark(format!("{name} packets")),
+            None => Dissection::NoTcp,
+        },
+    }
+}
+
+const IGMP: IpNumber = IpNumber(2);
+const PIM: IpNumber = IpNumber(103);
+/// The IGMP type of PIM version 1 messages, whose registers Wireshark opens as PIMv2's.
+const PIM_VERSION_1: u8 = 0x14;
+
+/// IP protocols Wireshark 4.0 opens (its `ip.proto` table) that may hold IP or Ethernet, and so
+/// TCP, further in; any other protocol but those read here holds no TCP.
+const IP_CARRYING_IP_PROTOCOLS: [(u8, &str); 16] = [
+    (0, "IPv6 hop-by-hop options"),
+    (43, "IPv6 routing"),
+    (48, "DSR"),
+    (51, "IPsec AH"),
+    (53, "swIPe"),
+    (54, "NARP"),
+    (60, "IPv6 destination options"),
+    (80, "ISO-IP"),
+    (93, "AX.25"),
+    (97, "EtherIP"),
+    (108, "IPComp"),
+    (115, "L2TPv3"),
+    (136, "UDP-Lite"),
+    (137, "MPLS in IP"),
+    (140, "Shim6"),
+    (143, "Ethernet"),
+];
+
+/// A PIM version 2 message (RFC 7761): a register carries a multicast datagram after its 8
+/// bytes, which Wireshark opens by its IP version; no other message carries one.
+fn pim(message: Bytes<'_>) -> Dissection {
+    const REGISTER: u8 = 0x21;
+    match message.data {
+        [REGISTER, _, _, _, _, _, _, _, inner, ..] => match inner >> 4 {
+            4 => message.from(8).tunnelled(ipv4),
+            6 => message.from(8).tunnelled(ipv6),
+            _ => Dissection::NoTcp,
+        },
         _ => Dissection::NoTcp,
     }
 }
@@ -1651,6 +1701,39 @@ mod tests {
             reads(frames::ETHERNET, &quoting(1, &echo)),
             Dissection::NoTcp
         );
+    }
+
+    #[test]
+    fn ip_protocols_that_carry_ip_go_to_wireshark_and_pim_registers_are_proven() {
+        for protocol in [51, 97, 115, 137, 143] {
+            assert!(
+                needs_wireshark(reads(frames::ETHERNET, &ip_frame(protocol, &frame(0, 5)))),
+                "IP protocol {protocol}"
+            );
+        }
+        assert_eq!(
+            reads(frames::ETHERNET, &ip_frame(89, &[0; 24])),
+            Dissection::NoTcp
+        );
+        let register =
+            |inner: &[u8]| ip_frame(103, &[&[0x21, 0, 0, 0, 0, 0, 0, 0][..], inner].concat());
+        assert!(needs_wireshark(reads(
+            frames::ETHERNET,
+            &register(&datagram())
+        )));
+        assert_eq!(
+            reads(frames::ETHERNET, &register(&udp_datagram())),
+            Dissection::NoTcp
+        );
+        // A PIM hello, and PIM version 1 in IGMP.
+        assert_eq!(
+            reads(frames::ETHERNET, &ip_frame(103, &[0x20, 0, 0, 0])),
+            Dissection::NoTcp
+        );
+        assert!(needs_wireshark(reads(
+            frames::ETHERNET,
+            &ip_frame(2, &[0x14, 1, 0, 0])
+        )));
     }
 
     #[test]
