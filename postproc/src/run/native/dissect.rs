@@ -117,20 +117,42 @@ impl<'a> Bytes<'a> {
     }
 }
 
-/// UDP ports Wireshark decodes tunnels (or sampled frames) on by default, whose payload can
-/// hold TCP. Wireshark tries both ports; VXLAN and Geneve are read here, the others go to tshark.
-const TUNNEL_UDP_PORTS: [(u16, &str); 12] = [
+/// UDP ports Wireshark 4.0 decodes tunnels (or sampled, mirrored or recorded frames) on by
+/// default, whose payload can hold TCP. Wireshark tries both ports; VXLAN and Geneve are read
+/// here, the others go to tshark.
+const TUNNEL_UDP_PORTS: [(u16, &str); 33] = [
+    (925, "AudioCodes debug recording"),
     (1701, "L2TP"),
     (2152, "GTP-U"),
+    (2268, "AMT"),
+    (3343, "MS cluster"),
+    (3386, "GTPv0"),
     (3544, "Teredo"),
+    (4305, "B.A.T.M.A.N."),
+    (4306, "B.A.T.M.A.N."),
     (4341, "LISP"),
     (4754, "GRE"),
     (4789, "VXLAN"),
     (4790, "VXLAN-GPE"),
+    (4791, "RoCE"),
     (5246, "CAPWAP"),
+    (5247, "CAPWAP"),
     (6081, "Geneve"),
     (6343, "sFlow samples"),
     (6635, "MPLS over UDP"),
+    (12000, "LLC"),
+    (12001, "LLC"),
+    (12002, "LLC"),
+    (12003, "LLC"),
+    (12004, "LLC"),
+    (12220, "LWAPP"),
+    (12222, "LWAPP"),
+    (12223, "LWAPP"),
+    (13907, "WASSP"),
+    (13910, "WASSP"),
+    (24576, "MiNT"),
+    (24577, "MiNT"),
+    (30030, "Juniper mirror"),
     (37008, "TZSP"),
 ];
 
@@ -394,10 +416,15 @@ fn wifi(frame: Bytes<'_>) -> Dissection {
 
 /// Ethernet II with any number of 802.1Q / 802.1ad tags; 802.3 frames carry LLC.
 fn ethernet(frame: Bytes<'_>) -> Dissection {
-    match frame.data.get(12..14) {
-        Some(bytes) => ether_type(u16::from_be_bytes([bytes[0], bytes[1]]), frame.from(14)),
-        None => Dissection::NoTcp,
+    let Some(bytes) = frame.data.get(12..14) else {
+        return Dissection::NoTcp;
+    };
+    let value = u16::from_be_bytes([bytes[0], bytes[1]]);
+    // An 802.3 length to a destination Wireshark takes for Cisco ISL's, whose frame it opens.
+    if value <= 1500 && matches!(frame.data, [0x01 | 0x0c, 0x00, 0x0c, 0x00, 0x00, ..]) {
+        return Dissection::NeedsWireshark("Cisco ISL frames".to_owned());
     }
+    ether_type(value, frame.from(14))
 }
 
 /// What an Ethernet type or length field leads to: after VLAN tags, a type, or up to 1500 the
@@ -1734,6 +1761,27 @@ mod tests {
             frames::ETHERNET,
             &ip_frame(2, &[0x14, 1, 0, 0])
         )));
+    }
+
+    #[test]
+    fn cisco_isl_and_udp_ports_that_carry_frames_go_to_wireshark() {
+        let mut isl = frame(0, 5);
+        isl[..6].copy_from_slice(&[0x01, 0x00, 0x0c, 0x00, 0x00, 0x00]);
+        isl[12..14].copy_from_slice(&60u16.to_be_bytes());
+        assert!(needs_wireshark(reads(frames::ETHERNET, &isl)));
+        // The same destination with an ether type is an ordinary frame.
+        isl[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
+        assert!(matches!(reads(frames::ETHERNET, &isl), Dissection::Tcp(_)));
+        for port in [5247, 2268, 12222] {
+            assert!(
+                needs_wireshark(reads(frames::ETHERNET, &udp_frame(40000, port, &[0; 64]))),
+                "UDP port {port}"
+            );
+        }
+        assert_eq!(
+            reads(frames::ETHERNET, &udp_frame(40000, 53, &[0; 64])),
+            Dissection::NoTcp
+        );
     }
 
     #[test]
