@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use common::{captures_dir, plugin_tshark, target_dir, tcpwave, which, workspace_root};
+use common::{captures_dir, plugin_tshark, succeeded, target_dir, tcpwave, which, workspace_root};
 use tcpwave_tests::system_tests_enabled;
 
 /// A file name that would inject an element if it were not escaped.
@@ -110,34 +110,27 @@ fn chromium() -> &'static Path {
 /// Headless Chromium on `page` with a fresh profile, its console messages on stderr.
 fn headless(page: &Path, action: &[&str]) -> Output {
     let profile = tempfile::tempdir().unwrap();
-    let output = Command::new("timeout")
-        .arg("120")
-        .arg(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(action)
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("run chromium");
-    assert!(
-        output.status.success(),
-        "chromium failed ({}): {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+    succeeded(
+        Command::new("timeout")
+            .arg("120")
+            .arg(chromium())
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                "--enable-logging=stderr",
+                "--v=0",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(action)
+            .arg(format!("file://{}", page.display())),
+    )
 }
 
 /// The page's console messages, from Chromium's log.

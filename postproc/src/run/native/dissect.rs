@@ -301,17 +301,29 @@ fn linux_cooked(hatype: u16, protocol: u16, payload: Bytes<'_>) -> Dissection {
         (GRE_DEVICE, EtherType::IPV4 | EtherType::IPV6) => ether_type(protocol, payload),
         // Without the GRE header, whether an ERSPAN header is there is not known: both ways
         // must hold no TCP.
-        (GRE_DEVICE, _) => {
-            let readings = [false, true].map(|sequenced| {
+        (GRE_DEVICE, _) => every_reading_without_tcp(
+            [false, true].map(|sequenced| {
                 payload.tunnelled(|inner| gre_payload(protocol, inner, sequenced))
-            });
-            if readings.iter().all(|reading| *reading == Dissection::NoTcp) {
-                Dissection::NoTcp
-            } else {
-                Dissection::NeedsWireshark("IP tunnels".to_owned())
-            }
-        }
+            }),
+            "IP tunnels",
+        ),
         _ => ether_type(protocol, payload),
+    }
+}
+
+/// No TCP when every reading Wireshark may choose of a frame proves it, else the capture goes to
+/// tshark.
+fn every_reading_without_tcp(
+    readings: impl IntoIterator<Item = Dissection>,
+    what: &str,
+) -> Dissection {
+    if readings
+        .into_iter()
+        .all(|reading| reading == Dissection::NoTcp)
+    {
+        Dissection::NoTcp
+    } else {
+        Dissection::NeedsWireshark(what.to_owned())
     }
 }
 
@@ -580,16 +592,14 @@ fn frame_relay(frame: Bytes<'_>) -> Dissection {
         [control] => (*control, None),
         [control, next, ..] => (*control, Some(u16::from_be_bytes([*control, *next]))),
     };
-    let readings = [
-        cisco_type.map_or(Dissection::NoTcp, |kind| cisco_hdlc(kind, body.from(2))),
-        nlpid(body.from(xdlc_control_len(control))),
-        ethernet(body),
-    ];
-    if readings.iter().all(|reading| *reading == Dissection::NoTcp) {
-        Dissection::NoTcp
-    } else {
-        Dissection::NeedsWireshark("Frame Relay frames".to_owned())
-    }
+    every_reading_without_tcp(
+        [
+            cisco_type.map_or(Dissection::NoTcp, |kind| cisco_hdlc(kind, body.from(2))),
+            nlpid(body.from(xdlc_control_len(control))),
+            ethernet(body),
+        ],
+        "Frame Relay frames",
+    )
 }
 
 /// An RFC 2427 payload: an NLPID (after an optional padding byte) and what it names.
@@ -943,13 +953,9 @@ fn udp(ip: &IpPayload<'_>) -> Dissection {
     const VXLAN: u16 = 4789;
     const GENEVE: u16 = 6081;
     let datagram = ip.payload;
-    let Some(ports) = datagram.data.get(..4) else {
+    let Some(ports) = udp_ports(datagram.data) else {
         return Dissection::NoTcp;
     };
-    let ports = [
-        u16::from_be_bytes([ports[0], ports[1]]),
-        u16::from_be_bytes([ports[2], ports[3]]),
-    ];
     let payload = datagram.from(8);
     for port in ports {
         let Some((_, tunnel)) = TUNNEL_UDP_PORTS.iter().find(|(known, _)| *known == port) else {
@@ -965,6 +971,17 @@ fn udp(ip: &IpPayload<'_>) -> Dissection {
         }
     }
     Dissection::NoTcp
+}
+
+/// A UDP header's source and destination ports.
+fn udp_ports(header: &[u8]) -> Option<[u16; 2]> {
+    match header {
+        [s1, s2, d1, d2, ..] => Some([
+            u16::from_be_bytes([*s1, *s2]),
+            u16::from_be_bytes([*d1, *d2]),
+        ]),
+        _ => None,
+    }
 }
 
 /// A Geneve packet: its options' length in 4-byte words in the first byte's low 6 bits, the
@@ -1009,12 +1026,7 @@ fn icmp_error(message: &[u8], error_types: &[u8]) -> Dissection {
     // Wireshark opens the datagram in error as it opens any: a tunnel or an error quoted in it
     // may hold TCP that it numbers.
     let quoted_kind = ip.payload.data.first();
-    let quoted_ports = ip.payload.data.get(..4).map(|ports| {
-        [
-            u16::from_be_bytes([ports[0], ports[1]]),
-            u16::from_be_bytes([ports[2], ports[3]]),
-        ]
-    });
+    let quoted_ports = udp_ports(ip.payload.data);
     match ip.protocol {
         ip_number::TCP => tcp(&ip).map_or(Dissection::NoTcp, |tcp| {
             Dissection::Quoted(tcp.stream_key(false))
